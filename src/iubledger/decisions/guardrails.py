@@ -1,0 +1,133 @@
+"""Legal guardrails on nämnd decisions (G7), as pure checks over a decision file.
+
+11 kap. 5 § SoL: IUB only by nämnd decision, only for personliga behov, never for the
+insatser the law excludes. 14 kap. 5 § SoL: undantag only for särskilda skäl, stated,
+per specific insats.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from iubledger.decisions.index import DecisionIndex, Upphavande
+from iubledger.decisions.villkor import Alder, UtanMedfoljandeBarn
+from iubledger.schemas.base import Problem
+from iubledger.schemas.beslut import UTESLUTNA_FORMER, BeslutsFil, InsatsBeslut, Regim
+
+#: SFS 2025:400 entered into force on this day; no IUB decision can take effect before it.
+LAGENS_IKRAFTTRADANDE = date(2025, 7, 1)
+
+_EKONOMISKT = re.compile(r"ekonomiskt\s+bist[aå]nd|f[oö]rs[oö]rjningsst[oö]d", re.IGNORECASE)
+
+
+def _insats_problems(n: int, i: InsatsBeslut) -> list[Problem]:
+    at = f"insatser.{n}"
+    out: list[Problem] = []
+    if i.behov == "ekonomiska" or _EKONOMISKT.search(i.namn):
+        out.append(
+            Problem(
+                "ekonomiskt_bistand",
+                f"{at}.behov",
+                f"insats {i.id}: insatser för ekonomiska behov kan inte ges utan individuell "
+                "behovsprövning (11 kap. 5 § SoL)",
+            )
+        )
+    if i.insatsform in UTESLUTNA_FORMER:
+        out.append(
+            Problem(
+                "utesluten_insats",
+                f"{at}.insatsform",
+                f"insats {i.id}: insatsformen '{i.insatsform}' får aldrig ges utan individuell "
+                "behovsprövning (11 kap. 5 § SoL)",
+            )
+        )
+    if i.insatsform == "skyddat_boende" and not _adult_21_without_children(i):
+        out.append(
+            Problem(
+                "skyddat_boende_21_utan_barn",
+                f"{at}.villkor",
+                f"insats {i.id}: skyddat boende kan ges utan behovsprövning endast till den som "
+                "fyllt 21 år och saknar medföljande barn; villkoren måste säga det",
+            )
+        )
+    if i.dokumentation.regim is Regim.undantag_14_5 and not i.dokumentation.sarskilda_skal:
+        out.append(
+            Problem(
+                "sarskilda_skal_saknas",
+                f"{at}.dokumentation.sarskilda_skal",
+                f"insats {i.id}: undantag enligt 14 kap. 5 § SoL kräver att nämnden anger "
+                "särskilda skäl",
+            )
+        )
+    return out
+
+
+def _adult_21_without_children(i: InsatsBeslut) -> bool:
+    return any(isinstance(v, Alder) and (v.fran or 0) >= 21 for v in i.villkor) and any(
+        isinstance(v, UtanMedfoljandeBarn) for v in i.villkor
+    )
+
+
+def _overlap_problem(
+    n: int, fil: BeslutsFil, i: InsatsBeslut, index: DecisionIndex
+) -> Problem | None:
+    beslut_id = f"{fil.katalog}/{i.id}"
+    history = index.histories.get(beslut_id, [])
+    at = f"insatser.{n}"
+    if fil.andring:
+        latest = index.latest(beslut_id)
+        if latest is None:
+            return Problem(
+                "andring_utan_beslut",
+                at,
+                f"insats {i.id}: en ändring kräver ett tidigare beslut för samma insats",
+            )
+        if isinstance(history[-1], Upphavande):
+            return Problem(
+                "andring_av_upphavt_beslut",
+                at,
+                f"insats {i.id}: beslutet är upphävt; fatta ett nytt beslut i stället",
+            )
+        if fil.giltig_fran <= latest.giltig_fran:
+            return Problem(
+                "andring_bakdaterad",
+                "giltig_fran",
+                f"insats {i.id}: en ändring måste börja gälla efter den gällande versionen "
+                f"(från {latest.giltig_fran.isoformat()}); historiken skrivs aldrig om",
+            )
+        return None
+    if not history:
+        return None
+    last = history[-1]
+    if isinstance(last, Upphavande):
+        overlaps = fil.giltig_fran < last.fran
+    else:
+        overlaps = last.giltig_till is None or fil.giltig_fran <= last.giltig_till
+    if overlaps:
+        return Problem(
+            "overlappande_giltighet",
+            "giltig_fran",
+            f"insats {i.id}: ett beslut gäller redan för insatsen under perioden; "
+            "ange 'andring': true för att ändra det",
+        )
+    return None
+
+
+def check(fil: BeslutsFil, index: DecisionIndex) -> list[Problem]:
+    """Every guardrail a decision file breaks; empty means it may be imported."""
+    out: list[Problem] = []
+    if fil.giltig_fran < LAGENS_IKRAFTTRADANDE:
+        out.append(
+            Problem(
+                "fore_lagens_ikrafttradande",
+                "giltig_fran",
+                "IUB-beslut kan inte gälla före socialtjänstlagens (2025:400) ikraftträdande "
+                "2025-07-01",
+            )
+        )
+    for n, i in enumerate(fil.insatser):
+        out.extend(_insats_problems(n, i))
+        if (p := _overlap_problem(n, fil, i, index)) is not None:
+            out.append(p)
+    return out

@@ -1,0 +1,99 @@
+"""Which nämnd decision is in force for an insats on a given day (11 kap. 5 § SoL).
+
+Decisions change over time; every version keeps its place in the history, and an
+event is always judged under the version in force on the day it happened (G4).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from iubledger.schemas.beslut import BeslutsFil, InsatsBeslut
+
+
+@dataclass(frozen=True)
+class Version:
+    """One version of the decision for one insats: the content and its validity."""
+
+    beslut_id: str
+    version: int
+    giltig_fran: date
+    giltig_till: date | None
+    header: dict[str, str | None]
+    insats: InsatsBeslut
+    recorded_at: datetime
+
+    @property
+    def katalog(self) -> str:
+        return self.beslut_id.split("/", 1)[0]
+
+
+@dataclass(frozen=True)
+class Upphavande:
+    """Revocation: from `fran` on, the version(s) before it are no longer in force."""
+
+    beslut_id: str
+    version: int
+    fran: date
+    skal: str
+    recorded_at: datetime
+
+
+Entry = Version | Upphavande
+
+
+def in_force(history: Iterable[Entry], day: date) -> Version | None:
+    """The version in force on `day`: the latest version that has taken effect, unless it
+    has ended or a later revocation had taken effect by then."""
+    current: Version | None = None
+    for entry in history:
+        if isinstance(entry, Version):
+            if entry.giltig_fran <= day:
+                current = entry
+        elif current is not None and entry.fran <= day and entry.version > current.version:
+            current = None
+    if current is not None and current.giltig_till is not None and day > current.giltig_till:
+        return None
+    return current
+
+
+@dataclass
+class DecisionIndex:
+    """All decision histories, keyed by beslut id (`<katalog>/<insats-id>`)."""
+
+    histories: dict[str, list[Entry]] = field(default_factory=dict)
+
+    def add(self, entry: Entry) -> None:
+        self.histories.setdefault(entry.beslut_id, []).append(entry)
+
+    def in_force(self, beslut_id: str, day: date) -> Version | None:
+        return in_force(self.histories.get(beslut_id, ()), day)
+
+    def as_of(self, moment: datetime) -> DecisionIndex:
+        """The index as it stood at `moment` (what was recorded by then)."""
+        return DecisionIndex(
+            {
+                k: kept
+                for k, h in self.histories.items()
+                if (kept := [e for e in h if e.recorded_at <= moment])
+            }
+        )
+
+    def latest(self, beslut_id: str) -> Version | None:
+        versions = [e for e in self.histories.get(beslut_id, ()) if isinstance(e, Version)]
+        return versions[-1] if versions else None
+
+
+def header_of(fil: BeslutsFil) -> dict[str, str | None]:
+    """The decision document's header, as stored with every insats version."""
+    return {
+        "katalog": fil.katalog,
+        "namnd": fil.namnd,
+        "kommun": fil.kommun,
+        "diarienummer": fil.diarienummer,
+        "paragraf": fil.paragraf,
+        "beslutsdatum": fil.beslutsdatum.isoformat(),
+        "revideras_senast": fil.revideras_senast.isoformat() if fil.revideras_senast else None,
+    }

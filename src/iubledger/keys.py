@@ -1,0 +1,136 @@
+"""Key custody, outside the event store: at-rest key, signing key, nämnd keys, subject keys.
+
+G2: pseudonym keys per nämnd and purpose never enter the event store. G3: one key per
+subject (participation) seals identity under 14 kap. 3 § SoL; deleting it (gallring)
+makes the sealed data unrecoverable while the log still verifies.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import stat
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import nacl.signing
+import nacl.utils
+
+from iubledger.store.cipher import XChaCha20Cipher
+
+AT_REST = "at-rest.key"
+SIGNING = "signing.key"
+KEYSTORE = "keystore.sqlite"
+KEY_BYTES = 32
+
+
+class KeyCustodyError(RuntimeError):
+    """A key file is missing or unsafe."""
+
+
+def _write_secret(path: Path, data: bytes) -> bool:
+    """Create a 0600 file; never overwrite an existing key."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return False
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+    return True
+
+
+def _read_secret(path: Path) -> bytes:
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise KeyCustodyError(f"key file {path.name} is missing: run 'iubledger init'") from None
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise KeyCustodyError(f"key file {path.name} is readable by others: chmod 600 it")
+    return path.read_bytes()
+
+
+class KeyStore:
+    """The data dir's key folder (0700) and its keystore database (0600)."""
+
+    def __init__(self, key_dir: Path):
+        self.key_dir = key_dir
+        self._db_path = key_dir / KEYSTORE
+        self._db: sqlite3.Connection | None = None
+        self._lock = threading.Lock()
+
+    def init(self) -> list[str]:
+        """Create whatever keys are missing; return the names created."""
+        self.key_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(self.key_dir, 0o700)
+        created = []
+        if _write_secret(self.key_dir / AT_REST, XChaCha20Cipher.create_key().encode()):
+            created.append(AT_REST)
+        if _write_secret(self.key_dir / SIGNING, bytes(nacl.signing.SigningKey.generate())):
+            created.append(SIGNING)
+        if _write_secret(self._db_path, b""):
+            created.append(KEYSTORE)
+        with self._locked() as db:
+            db.executescript(
+                "CREATE TABLE IF NOT EXISTS namndnyckel ("
+                " namnd TEXT NOT NULL, syfte TEXT NOT NULL, nyckel BLOB NOT NULL,"
+                " PRIMARY KEY (namnd, syfte));"
+                "CREATE TABLE IF NOT EXISTS subjektnyckel ("
+                " subjekt TEXT PRIMARY KEY, nyckel BLOB NOT NULL);"
+            )
+        return created
+
+    @contextmanager
+    def _locked(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            if self._db is None:
+                _read_secret(self._db_path)  # existence and permission check
+                self._db = sqlite3.connect(
+                    self._db_path, timeout=30, isolation_level=None, check_same_thread=False
+                )
+                self._db.execute("PRAGMA secure_delete=ON")  # gallring leaves no key bytes
+            yield self._db
+
+    def close(self) -> None:
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+
+    def at_rest_key(self) -> str:
+        return _read_secret(self.key_dir / AT_REST).decode()
+
+    def signing_key(self) -> nacl.signing.SigningKey:
+        return nacl.signing.SigningKey(_read_secret(self.key_dir / SIGNING))
+
+    def namnd_key(self, namnd: str, syfte: str) -> bytes:
+        """The nämnd's key for one purpose (e.g. pseudonyms), created on first use (G2)."""
+        with self._locked() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO namndnyckel VALUES (?, ?, ?)",
+                (namnd, syfte, nacl.utils.random(KEY_BYTES)),
+            )
+            (key,) = db.execute(
+                "SELECT nyckel FROM namndnyckel WHERE namnd = ? AND syfte = ?", (namnd, syfte)
+            ).fetchone()
+        return bytes(key)
+
+    def new_subject_key(self, subjekt: str) -> bytes:
+        key = nacl.utils.random(KEY_BYTES)
+        with self._locked() as db:
+            db.execute("INSERT INTO subjektnyckel VALUES (?, ?)", (subjekt, key))
+        return key
+
+    def subject_key(self, subjekt: str) -> bytes | None:
+        with self._locked() as db:
+            row = db.execute(
+                "SELECT nyckel FROM subjektnyckel WHERE subjekt = ?", (subjekt,)
+            ).fetchone()
+        return None if row is None else bytes(row[0])
+
+    def shred(self, subjekt: str) -> bool:
+        """Gallring: delete the subject key; its seals can never be opened again (G3)."""
+        with self._locked() as db:
+            deleted = db.execute("DELETE FROM subjektnyckel WHERE subjekt = ?", (subjekt,)).rowcount
+        return deleted > 0
