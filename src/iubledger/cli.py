@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
+from uuid import UUID
 
 import typer
 from rich.console import Console
@@ -22,8 +23,9 @@ from iubledger import catalogs
 from iubledger.config import Settings, resolve
 from iubledger.keys import KeyCustodyError, KeyStore
 from iubledger.roles import Forbidden
+from iubledger.schemas.base import Rejected
 from iubledger.store.cipher import CipherKeyError
-from iubledger.store.ledger import Ledger, Rejected
+from iubledger.store.ledger import Ledger
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -225,6 +227,131 @@ def decisions_revoke(
         {"ok": True, "beslut": beslut, "version": version},
         lambda: out.print(f"{beslut} revoked from {fran} (version {version})."),
     )
+
+
+@app.command()
+def append(
+    ctx: typer.Context,
+    path: Annotated[
+        str, typer.Argument(help="JSON Lines file of utförare events, or - for stdin")
+    ] = "-",
+) -> None:
+    """Append utförare events: one result line per input line; each line atomic; a repeated
+    client id returns the first result."""
+    c = _ctx(ctx)
+    try:
+        source = sys.stdin if path == "-" else open(path, encoding="utf-8")  # noqa: SIM115
+    except OSError as e:
+        fail(c, "fil", f"{path}: cannot read ({type(e).__name__})")
+    refused = 0
+    with open_ledger(c) as ledger, source, progress(c, "append") as tick:
+        for number, line in enumerate(source, start=1):
+            if not line.strip():
+                continue
+            try:
+                result = {"line": number, "ok": True, **ledger.append(line)}
+            except Rejected as e:
+                refused += 1
+                result = {
+                    "line": number,
+                    "ok": False,
+                    "error": e.problems[0].as_dict(),
+                    "problems": [p.as_dict() for p in e.problems],
+                }
+            except Forbidden as e:
+                refused += 1
+                result = {
+                    "line": number,
+                    "ok": False,
+                    "error": {"code": "behorighet", "field": "utforare", "message": str(e)},
+                }
+            print(json.dumps(result, ensure_ascii=False), flush=False)
+            tick()
+    sys.stdout.flush()
+    if refused:
+        err.print(f"{refused} line(s) refused; nothing was stored for them")
+        raise typer.Exit(1)
+
+
+@contextmanager
+def progress(c: Context, label: str) -> Iterator[Callable[[], None]]:
+    """A live counter on stderr when it is a terminal; silent otherwise."""
+    if not err.is_terminal:
+        yield lambda: None
+        return
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description} {task.completed}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(label, total=None)
+        yield lambda: bar.advance(task)
+
+
+@app.command()
+def export(ctx: typer.Context) -> None:
+    """Stored events as JSON Lines: at-rest cipher opened, identity seals kept closed."""
+    c = _ctx(ctx)
+    with open_ledger(c) as ledger:
+        for position, e in ledger.records():
+            print(json.dumps(export_record(position, e), ensure_ascii=False, default=str))
+
+
+def export_record(position: int, e: Any) -> dict[str, Any]:
+    data = {
+        k: v
+        for k, v in e.__dict__.items()
+        if k not in ("originator_id", "originator_version", "timestamp", "originator_topic")
+    }
+    return {
+        "position": position,
+        "aggregat": type(e).__qualname__.split(".")[0],
+        "handelse": type(e).__name__,
+        "id": str(e.originator_id),
+        "version": e.originator_version,
+        "tidpunkt": e.timestamp.isoformat(),
+        "data": data,
+    }
+
+
+identity_app = typer.Typer(no_args_is_help=True, help="Sealed identity under 14 kap. 3 § SoL.")
+app.add_typer(identity_app, name="identity")
+
+
+@identity_app.command("show")
+def identity_show(
+    ctx: typer.Context, deltagande: Annotated[str, typer.Argument(help="Participation id")]
+) -> None:
+    """Authorised recovery of sealed identity (full_14_3; the name under deltagardata)."""
+    c = _ctx(ctx)
+    with open_ledger(c) as ledger:
+        opened = ledger.identity(_uuid(deltagande))
+    emit(c, opened, lambda: [out.print(f"{k}: {v}", highlight=False) for k, v in opened.items()])
+
+
+@identity_app.command("shred")
+def identity_shred(
+    ctx: typer.Context, deltagande: Annotated[str, typer.Argument(help="Participation id")]
+) -> None:
+    """Gallring: delete the subject key, so the sealed identity can never be opened again."""
+    c = _ctx(ctx)
+    with open_ledger(c) as ledger:
+        deleted = ledger.keys.shred(str(_uuid(deltagande)))
+    if not deleted:
+        fail(c, "ingen_nyckel", "no subject key for that participation")
+    emit(c, {"ok": True}, lambda: out.print("Subject key deleted; the log still verifies."))
+
+
+def _uuid(text: str) -> UUID:
+    try:
+        return UUID(text)
+    except ValueError:
+        err.print("the participation id must be a UUID")
+        raise typer.Exit(2) from None
 
 
 def _entry_json(e: Any) -> dict[str, Any]:

@@ -116,11 +116,17 @@ class KeyStore:
             ).fetchone()
         return bytes(key)
 
-    def new_subject_key(self, subjekt: str) -> bytes:
-        key = nacl.utils.random(KEY_BYTES)
+    def subject_key_for(self, subjekt: str) -> bytes:
+        """The subject's sealing key, created on first use (14 kap. 3 § SoL, G3)."""
         with self._locked() as db:
-            db.execute("INSERT INTO subjektnyckel VALUES (?, ?)", (subjekt, key))
-        return key
+            db.execute(
+                "INSERT OR IGNORE INTO subjektnyckel VALUES (?, ?)",
+                (subjekt, nacl.utils.random(KEY_BYTES)),
+            )
+            (key,) = db.execute(
+                "SELECT nyckel FROM subjektnyckel WHERE subjekt = ?", (subjekt,)
+            ).fetchone()
+        return bytes(key)
 
     def subject_key(self, subjekt: str) -> bytes | None:
         with self._locked() as db:

@@ -28,3 +28,8 @@ class Forbidden(PermissionError):
 def may_decide(actor: Actor, katalog: str) -> bool:
     """11 kap. 5 § and 14 kap. 5 § SoL: decisions belong to the nämnd, never to an utförare."""
     return actor.roll == "admin" or (actor.roll == "namnd" and actor.katalog == katalog)
+
+
+def may_append(actor: Actor, utforare: str) -> bool:
+    """Only an utförare appends, and only for its own organisation (the operator may too)."""
+    return actor.roll == "admin" or (actor.roll == "utforare" and actor.organisation == utforare)

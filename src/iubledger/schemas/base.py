@@ -56,3 +56,15 @@ def problems_from(error: ValidationError) -> list[Problem]:
         Problem(code=e["type"], field=field_path(tuple(e["loc"])), message=_message(e))
         for e in error.errors(include_input=False, include_url=False)
     ]
+
+
+@dataclass
+class Rejected(Exception):
+    """Input refused; nothing was stored. Carries problems that never echo a value (G6)."""
+
+    problems: list[Problem]
+    source: str = ""
+
+    def __str__(self) -> str:
+        where = f"{self.source}: " if self.source else ""
+        return where + "; ".join(f"{p.field}: {p.message} [{p.code}]" for p in self.problems)

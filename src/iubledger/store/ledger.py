@@ -3,40 +3,42 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import secrets
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
+from uuid import UUID, uuid4
 
+import nacl.encoding
+import nacl.hash
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import Recording
+from eventsourcing.persistence import IntegrityError
 from pydantic import ValidationError
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from iubledger.aggregates.beslut import REGISTER_ID, Beslut, Beslutsregister
+from iubledger.aggregates.deltagande import Deltagande, Gruppsession
 from iubledger.config import Settings
 from iubledger.decisions import guardrails
 from iubledger.decisions.index import DecisionIndex, Upphavande, Version, header_of
+from iubledger.decisions.start import start_problems, villkor_outcome
+from iubledger.decisions.villkor import Fakta, Utfall
+from iubledger.integrity import log as merkle_log
 from iubledger.keys import KeyStore
-from iubledger.roles import OPERATOR, Actor, Forbidden, may_decide
-from iubledger.schemas.base import Problem, problems_from
-from iubledger.schemas.beslut import BeslutsFil, InsatsBeslut
+from iubledger.policies.crypto import open_seal
+from iubledger.policies.regimes import apply
+from iubledger.roles import OPERATOR, Actor, Forbidden, may_append, may_decide
+from iubledger.schemas.base import Problem, Rejected, problems_from
+from iubledger.schemas.beslut import BeslutsFil, InsatsBeslut, Regim
+from iubledger.schemas.handelser import FOLJER_DELTAGANDE, HANDELSE, Start, UtforarHandelse
+from iubledger.store import tables
 
 CIPHER_TOPIC = "iubledger.store.cipher:XChaCha20Cipher"
-
-
-@dataclass
-class Rejected(Exception):
-    """Input refused; nothing was stored. Carries problems that never echo a value (G6)."""
-
-    problems: list[Problem]
-    source: str = ""
-
-    def __str__(self) -> str:
-        where = f"{self.source}: " if self.source else ""
-        return where + "; ".join(f"{p.field}: {p.message} [{p.code}]" for p in self.problems)
 
 
 @dataclass
@@ -61,6 +63,10 @@ class Ledger(Application):
         super().__init__(env)
         self._index: DecisionIndex | None = None
 
+        engine = self.recorder.datastore.engine  # type: ignore[attr-defined]
+        tables.metadata.create_all(engine)
+        merkle_log.metadata.create_all(engine)
+
     def close(self) -> None:
         self.keys.close()
         super().close()
@@ -72,12 +78,186 @@ class Ledger(Application):
         with self.recorder.transaction() as session:  # type: ignore[attr-defined]
             yield session
 
-    def _commit(self, *aggregates: Aggregate, session: Session | None = None) -> list[Recording]:
-        """Store the pending events of `aggregates` atomically."""
+    def _commit(self, *aggregates: Aggregate, session: Session | None = None) -> list[int]:
+        """Store the pending events of `aggregates` and extend the Merkle log, atomically;
+        returns the log positions of the new records."""
         if session is None:
             with self.transaction() as own:
                 return self._commit(*aggregates, session=own)
-        return self.save(*aggregates, session=session)
+        recordings = self.save(*aggregates, session=session)
+        return merkle_log.extend(session, [r.notification for r in recordings])
+
+    # -- utförare events (14 kap. 3–5 § SoL) -------------------------------------------
+
+    def append(self, raw: str | bytes | dict[str, Any], actor: Actor = OPERATOR) -> dict[str, Any]:
+        """Store one utförare event through the policy layer; atomic and idempotent on the
+        client `id`. Returns {event_id, position, deltagande[, besokskod]}; raises Rejected
+        (nothing stored) or Forbidden."""
+        text = json.dumps(raw, default=str) if isinstance(raw, dict) else raw
+        try:
+            h = HANDELSE.validate_json(text)
+        except ValidationError as e:
+            raise Rejected(problems_from(e)) from None
+        nyckel = self._klient_nyckel(h.id)
+        for attempt in range(3):
+            if (prior := self._prior_result(nyckel)) is not None:
+                return prior
+            try:
+                return self._append_once(h, nyckel, actor)
+            except IntegrityError:
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _klient_nyckel(self, client_id: UUID) -> bytes:
+        """Client ids are stored keyed-hashed: they may link to the utförare's own records.
+        A follow-up may name its participation by the client id of the opening event
+        (`oppnad_av`), resolved through the same table."""
+        key = self.keys.namnd_key("*", "klient-id")
+        return nacl.hash.blake2b(client_id.bytes, key=key, encoder=nacl.encoding.RawEncoder)[:32]
+
+    def _prior_result(self, nyckel: bytes) -> dict[str, Any] | None:
+        with self.transaction() as session:
+            row = session.execute(
+                select(tables.klient_id.c.resultat).where(tables.klient_id.c.nyckel == nyckel)
+            ).first()
+        return None if row is None else json.loads(row.resultat)
+
+    def _append_once(self, h: UtforarHandelse, nyckel: bytes, actor: Actor) -> dict[str, Any]:
+        version = self.decision_index().in_force(h.insats, h.datum)
+        if version is None:
+            raise Rejected(
+                [
+                    Problem(
+                        "inget_beslut",
+                        "insats",
+                        f"no nämnd decision makes {h.insats} IUB on {h.datum.isoformat()} "
+                        "(11 kap. 5 § SoL)",
+                    )
+                ]
+            )
+        insats = version.insats
+        if not may_append(actor, h.utforare):
+            raise Forbidden("this role may not append for that utförare")
+        if h.utforare not in insats.tillhandahalls_av.utforare:
+            raise Rejected(
+                [
+                    Problem(
+                        "utforare_ej_registrerad",
+                        "utforare",
+                        f"the utförare is not registered for {h.insats} in the nämnd's decision",
+                    )
+                ]
+            )
+        agg = self._participation(h)
+        if h.type == "tillfalle" and h.grupp is not None:
+            subjekt = str(uuid4())
+        else:
+            subjekt = str(agg.id) if agg is not None else str(uuid4())
+        dok = apply(version, h, subjekt, self.keys)
+        post = dok.falt
+        extra: list[dict[str, Any]] = []
+        kod: str | None = None
+        if h.type == "start":
+            utfall = (
+                villkor_outcome(insats, _fakta(h), dok.alder)
+                if h.fakta is not None or agg is None or agg.villkor_utfall is None
+                else Utfall(agg.villkor_utfall)
+            )
+            problems = start_problems(insats, alder=dok.alder, samtycke=h.samtycke, utfall=utfall)
+            if problems:
+                raise Rejected(problems)
+            if insats.dokumentation.regim is Regim.undantag_14_5:
+                kod = new_besokskod()
+                post["besokskod"] = kod
+        elif h.type == "villkorskontroll":
+            computed = villkor_outcome(insats, h.fakta, dok.alder) if h.fakta else None
+            if computed not in (None, Utfall.oklart) and h.utfall not in (computed, Utfall.oklart):
+                raise Rejected(
+                    [
+                        Problem(
+                            "utfall_motsager_villkor",
+                            "utfall",
+                            f"the facts give '{computed}' under the decision's villkor",
+                        )
+                    ]
+                )
+            if h.utfall is Utfall.oklart:
+                extra.append({**_stamp(post), "type": "hanvisning", "orsak": "villkor_oklart"})
+
+        if h.type == "tillfalle" and h.grupp is not None:
+            target: Deltagande | Gruppsession = Gruppsession(post=post)
+        elif agg is None:
+            target = Deltagande(post=post, id=UUID(subjekt))
+        else:
+            agg.registrera(post=post)
+            target = agg
+        for e in extra:
+            target.registrera(post=e)  # type: ignore[union-attr]
+
+        with self.transaction() as session:
+            positions = self._commit(target, session=session)
+            result = {
+                "event_id": f"{target.id}/{target.version - len(extra)}",
+                "position": positions[0],
+                "deltagande": str(target.id),
+            }
+            if kod is not None:
+                result["besokskod"] = kod
+                session.execute(insert(tables.besokskod).values(kod=kod, deltagande=target.id))
+            session.execute(
+                insert(tables.klient_id).values(nyckel=nyckel, resultat=json.dumps(result))
+            )
+        return result
+
+    def _participation(self, h: UtforarHandelse) -> Deltagande | None:
+        """The participation a follow-up refers to, checked against the event."""
+        ref = h.deltagande
+        if h.oppnad_av is not None:
+            opened = self._prior_result(self._klient_nyckel(h.oppnad_av))
+            if opened is None:
+                raise Rejected(
+                    [Problem("okant_oppnande", "oppnad_av", "no stored event has that client id")]
+                )
+            ref = UUID(opened["deltagande"])
+        if h.besokskod is not None:
+            with self.transaction() as session:
+                ref = session.execute(
+                    select(tables.besokskod.c.deltagande).where(
+                        tables.besokskod.c.kod == h.besokskod
+                    )
+                ).scalar()
+            if ref is None:
+                raise Rejected([Problem("okand_besokskod", "besokskod", "no such besökskod")])
+        if ref is None:
+            if h.type in FOLJER_DELTAGANDE or (h.type == "tillfalle" and h.grupp is None):
+                raise Rejected(
+                    [
+                        Problem(
+                            "deltagande_saknas", "deltagande", f"a {h.type} needs a participation"
+                        )
+                    ]
+                )
+            return None
+        try:
+            agg = self.repository.get(ref)
+        except AggregateNotFoundError:
+            raise Rejected(
+                [Problem("okant_deltagande", "deltagande", "no such participation")]
+            ) from None
+        if not isinstance(agg, Deltagande) or agg.insats != h.insats:
+            raise Rejected(
+                [Problem("fel_insats", "deltagande", "the participation belongs to another insats")]
+            )
+        if agg.avslutad:
+            raise Rejected(
+                [Problem("deltagande_avslutat", "deltagande", "the participation has ended")]
+            )
+        if h.type in ("tillfalle", "avslut", "avbrott") and not agg.startad:
+            raise Rejected(
+                [Problem("ej_startad", "deltagande", f"a {h.type} needs a started participation")]
+            )
+        return agg
 
     # -- decisions (11 kap. 5 § SoL) -------------------------------------------------------
 
@@ -161,11 +341,76 @@ class Ledger(Application):
         self._index = None
         return agg.version
 
+    # -- reading ----------------------------------------------------------------------
+
+    def records(self, page: int = 1000) -> Iterator[tuple[int, Any]]:
+        """Every stored record in log order as (position, domain event), at-rest cipher
+        opened, seals left closed; streams with bounded memory."""
+        position = 0
+        last = 0
+        while batch := self.recorder.select_notifications(last, page, inclusive_of_start=False):
+            for n in batch:
+                yield position, self.mapper.to_domain_event(n)
+                position += 1
+            last = batch[-1].id
+
+    def identity(self, deltagande: UUID) -> dict[str, Any]:
+        """Open the sealed identity of a participation (full_14_3, deltagardata names).
+        Raises Rejected when there is none, or when gallring deleted the key (G3)."""
+        try:
+            events = list(self.events.get(deltagande))
+        except AggregateNotFoundError:
+            events = []
+        seals = [e.post["forsegling"] for e in events if "forsegling" in getattr(e, "post", {})]
+        if not events:
+            raise Rejected([Problem("okant_deltagande", "deltagande", "no such participation")])
+        if not seals:
+            regim = events[0].post["beslut"]["regim"]
+            raise Rejected(
+                [
+                    Problem(
+                        "ingen_forsegling",
+                        "deltagande",
+                        f"nothing is sealed for this participation (regime {regim}): "
+                        "identity was never stored",
+                    )
+                ]
+            )
+        key = self.keys.subject_key(str(deltagande))
+        if key is None:
+            raise Rejected(
+                [Problem("gallrad", "deltagande", "the subject key was deleted (gallring)")]
+            )
+        opened: dict[str, Any] = {}
+        for seal_ in seals:
+            opened.update(open_seal(key, seal_["subjekt"], seal_["data"]))
+        return opened
+
     def _register(self) -> Beslutsregister:
         try:
             return self.repository.get(REGISTER_ID)
         except AggregateNotFoundError:
             return Beslutsregister()
+
+
+def _stamp(post: dict[str, Any]) -> dict[str, Any]:
+    """The decision stamp and context of a post, for a post the ledger adds itself (G4)."""
+    keep = ("datum", "insats", "utforare", "beslut", "policy_version")
+    return {k: post[k] for k in keep}
+
+
+def _fakta(h: Start) -> Fakta | None:
+    """Facts for the villkor at start, with the consent given (vårdnadshavares samtycke)."""
+    if h.fakta is None or h.samtycke is None or h.fakta.vardnadshavare_samtycker is not None:
+        return h.fakta
+    return h.fakta.model_copy(update={"vardnadshavare_samtycker": h.samtycke.vardnadshavare})
+
+
+def new_besokskod() -> str:
+    """A random code handed to the participant to link visits (14 kap. 5 § SoL: no identity)."""
+    alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+    c = "".join(secrets.choice(alphabet) for _ in range(8))
+    return f"{c[:4]}-{c[4:]}"
 
 
 def _innehall(fil: BeslutsFil, i: InsatsBeslut, digest: str) -> dict[str, Any]:

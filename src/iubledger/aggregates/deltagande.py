@@ -1,0 +1,50 @@
+"""Documentation of insats execution as aggregates (14 kap. 3 § SoL).
+
+Every event holds one documentation post made by the policy layer: no raw identity.
+A Deltagande is one person's participation in one insats (its id is random, never
+derived from identity); a Gruppsession is one group session given as counts.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+
+class Deltagande(Aggregate):
+    """One participation: contacts, villkor check, start, sessions, events, end."""
+
+    @event("Oppnad")
+    def __init__(self, id: UUID, post: dict[str, Any]) -> None:
+        self.insats: str = post["insats"]
+        self.utforare: str = post["utforare"]
+        self.typer: list[str] = []
+        self.villkor_utfall: str | None = None
+        self._folj(post)
+
+    @event("Registrerad")
+    def registrera(self, post: dict[str, Any]) -> None:
+        self._folj(post)
+
+    def _folj(self, post: dict[str, Any]) -> None:
+        self.typer.append(post["type"])
+        if post["type"] == "villkorskontroll":
+            self.villkor_utfall = post["utfall"]
+
+    @property
+    def startad(self) -> bool:
+        return "start" in self.typer
+
+    @property
+    def avslutad(self) -> bool:
+        return "avslut" in self.typer or "avbrott" in self.typer
+
+
+class Gruppsession(Aggregate):
+    """One group session, documented as attendance counts by age band and gender."""
+
+    @event("Oppnad")
+    def __init__(self, post: dict[str, Any]) -> None:
+        self.insats: str = post["insats"]

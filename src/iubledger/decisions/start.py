@@ -1,0 +1,75 @@
+"""Whether an insats may start for a participant: villkor and children's consent.
+
+11 kap. 5 § SoL: the villkor of the decision must be met (a summary check; doubt is
+referred to the nämnd). Children: under 15 a vårdnadshavare's consent is required;
+15–17 may start without it only where the nämnd judged the insats suitable for that
+target group; the child must always want the insats.
+"""
+
+from __future__ import annotations
+
+from iubledger.decisions.villkor import Fakta, IngaVillkor, Utfall, evaluate
+from iubledger.schemas.base import Problem
+from iubledger.schemas.beslut import InsatsBeslut
+from iubledger.schemas.handelser import Samtycke
+
+
+def villkor_outcome(insats: InsatsBeslut, fakta: Fakta | None, alder: int | None) -> Utfall | None:
+    """The check over the facts given (the age from identity fills in a missing age)."""
+    if all(isinstance(v, IngaVillkor) for v in insats.villkor):
+        return Utfall.uppfyllda
+    if fakta is None:
+        return None
+    if fakta.alder is None and alder is not None:
+        fakta = fakta.model_copy(update={"alder": alder})
+    return evaluate(insats.villkor, fakta)
+
+
+def start_problems(
+    insats: InsatsBeslut,
+    *,
+    alder: int | None,
+    samtycke: Samtycke | None,
+    utfall: Utfall | None,
+) -> list[Problem]:
+    """Refusals for a start, given the villkor outcome known for the participation."""
+    problems: list[Problem] = []
+    if utfall is None:
+        problems.append(
+            Problem(
+                "villkor_ej_kontrollerade",
+                "fakta",
+                "11 kap. 5 § SoL: the villkor must be checked before the insats starts "
+                "(send 'fakta' or a villkorskontroll first)",
+            )
+        )
+    elif utfall is not Utfall.uppfyllda:
+        problems.append(
+            Problem(
+                f"villkor_{utfall.value}",
+                "fakta",
+                "11 kap. 5 § SoL: the villkor are not met; the person keeps the right to apply "
+                "for a needs-assessed insats (11 kap. 1 §)"
+                + (
+                    "; doubt is referred to the nämnd (hanvisning)"
+                    if utfall is Utfall.oklart
+                    else ""
+                ),
+            )
+        )
+    if alder is not None and alder < 18:
+        needs_consent = alder < 15 or not insats.barn_utan_samtycke_fran_15
+        if samtycke is None or not samtycke.barnet_vill:
+            problems.append(
+                Problem("barnets_vilja", "samtycke.barnet_vill", "the child must want the insats")
+            )
+        if needs_consent and (samtycke is None or samtycke.vardnadshavare < 1):
+            problems.append(
+                Problem(
+                    "vardnadshavares_samtycke",
+                    "samtycke.vardnadshavare",
+                    "a vårdnadshavare's consent is required for a child "
+                    + ("under 15" if alder < 15 else "of 15–17 for this insats"),
+                )
+            )
+    return problems

@@ -1,0 +1,50 @@
+"""Keyed pseudonyms and per-subject seals (G2, G3).
+
+A hash of a personnummer is not anonymous (~10^10 candidates), so pseudonyms are keyed
+BLAKE2b with a key per nämnd and purpose kept outside the event store. Seals are
+XChaCha20-Poly1305 under a key per subject; deleting that key (gallring) shreds them.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+import nacl.encoding
+import nacl.exceptions
+import nacl.hash
+import nacl.secret
+
+PSEUDONYM_PERSON = b"iub-pseudonym-1"
+
+
+def pseudonym(key: bytes, normalised: str) -> str:
+    """Keyed BLAKE2b of a normalised identifier: linkable within one nämnd, opaque outside it."""
+    return nacl.hash.blake2b(
+        normalised.encode(),
+        digest_size=16,
+        key=key,
+        person=PSEUDONYM_PERSON,
+        encoder=nacl.encoding.HexEncoder,
+    ).decode()
+
+
+def seal(key: bytes, subject: str, payload: dict[str, Any]) -> str:
+    """Encrypt `payload` for one subject; the subject id is bound as associated data."""
+    box = nacl.secret.Aead(key)
+    data = json.dumps(payload, ensure_ascii=False, sort_keys=True).encode()
+    return base64.b64encode(box.encrypt(data, aad=subject.encode())).decode()
+
+
+class SealError(ValueError):
+    """A seal does not open: wrong subject key, or the seal was altered."""
+
+
+def open_seal(key: bytes, subject: str, sealed: str) -> dict[str, Any]:
+    box = nacl.secret.Aead(key)
+    try:
+        data = box.decrypt(base64.b64decode(sealed), aad=subject.encode())
+    except nacl.exceptions.CryptoError:
+        raise SealError("the seal does not open with this subject key") from None
+    return json.loads(data)
