@@ -65,16 +65,21 @@ class CompactRange:
     def to_hashes(self) -> list[bytes]:
         return list(self._hashes)
 
-    def append(self, leaf: bytes) -> None:
-        """Add the next leaf hash, merging completed subtrees."""
+    def append(self, leaf: bytes) -> list[tuple[int, int, bytes]]:
+        """Add the next leaf hash, merging completed subtrees. Returns every perfect subtree
+        the leaf completes as (level, index at that level, hash), the leaf itself first."""
         if not _is_hash(leaf):
             raise ValueError("leaf must be a 32-byte leaf hash")
-        node, pending = leaf, self._size
+        node, pending, level = leaf, self._size, 0
+        completed = [(0, self._size, leaf)]
         while pending & 1:
             node = node_hash(self._hashes.pop(), node)
             pending >>= 1
+            level += 1
+            completed.append((level, pending, node))
         self._hashes.append(node)
         self._size += 1
+        return completed
 
     def root(self) -> bytes:
         """MTH of all appended leaves, RFC 9162 §2.1.1."""

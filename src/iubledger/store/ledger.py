@@ -28,6 +28,7 @@ from iubledger.decisions import guardrails
 from iubledger.decisions.index import DecisionIndex, Upphavande, Version, header_of
 from iubledger.decisions.start import start_problems, villkor_outcome
 from iubledger.decisions.villkor import Fakta, Utfall
+from iubledger.integrity import checkpoints
 from iubledger.integrity import log as merkle_log
 from iubledger.keys import KeyStore
 from iubledger.policies.crypto import open_seal
@@ -62,6 +63,8 @@ class Ledger(Application):
         }
         super().__init__(env)
         self._index: DecisionIndex | None = None
+        self.checkpoint_policy = checkpoints.Policy.from_env()
+        self.signing_key = self.keys.signing_key()
 
         engine = self.recorder.datastore.engine  # type: ignore[attr-defined]
         tables.metadata.create_all(engine)
@@ -85,7 +88,9 @@ class Ledger(Application):
             with self.transaction() as own:
                 return self._commit(*aggregates, session=own)
         recordings = self.save(*aggregates, session=session)
-        return merkle_log.extend(session, [r.notification for r in recordings])
+        positions, tree = merkle_log.extend(session, [r.notification for r in recordings])
+        checkpoints.maybe_sign(session, tree, self.signing_key, self.checkpoint_policy)
+        return positions
 
     # -- utförare events (14 kap. 3–5 § SoL) -------------------------------------------
 
@@ -340,6 +345,48 @@ class Ledger(Application):
         self._commit(agg)
         self._index = None
         return agg.version
+
+    # -- integrity (G5) ------------------------------------------------------------------
+
+    def checkpoint(self) -> checkpoints.Checkpoint | None:
+        """A checkpoint of the current log, signed now if the latest is behind."""
+        with self.transaction() as session:
+            tree = merkle_log.load(session, for_update=True)
+            return checkpoints.maybe_sign(
+                session, tree, self.signing_key, self.checkpoint_policy, force=True
+            )
+
+    def receipt(self, position: int, tree_size: int | None = None) -> dict[str, Any]:
+        """Evidence that the record at `position` is in the log: its leaf hash and an
+        inclusion proof against a signed checkpoint (the latest, or the one of `tree_size`)."""
+        with self.transaction() as session:
+            signed = checkpoints.all_checkpoints(session)
+            cps = [c for c in signed if c.tree_size > position]
+            if tree_size is not None:
+                cps = [c for c in cps if c.tree_size == tree_size]
+            leaf = merkle_log.leaf_at(session, position)
+            if leaf is None or not cps:
+                raise Rejected(
+                    [
+                        Problem(
+                            "inget_kvitto",
+                            "position",
+                            "no signed checkpoint covers that position yet",
+                        )
+                    ]
+                )
+            cp = cps[-1]
+            proof = merkle_log.inclusion(session, position, cp.tree_size)
+        return {
+            "position": position,
+            "leaf_hash": leaf.hex(),
+            "proof": [p.hex() for p in proof],
+            "checkpoint": cp.as_json(),
+        }
+
+    def consistency(self, old: int, new: int) -> list[str]:
+        with self.transaction() as session:
+            return [p.hex() for p in merkle_log.consistency(session, old, new)]
 
     # -- reading ----------------------------------------------------------------------
 
