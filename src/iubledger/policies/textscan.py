@@ -43,6 +43,7 @@ _NAME_JOIN = re.compile(r"[\s\-\u2010\u2013]*")
 _MIN_NAME_PART = 2
 _MIN_STREET_ALONE = 5
 _PHONE_DIGITS = range(8, 11)
+_MIN_SUBSCRIBER = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,7 +139,7 @@ def _telefon_end(text: str, match: re.Match[str]) -> int | None:
 
 
 def _is_telefon(groups: list[str]) -> bool:
-    """0, area code (08 is the only two-digit one, mobile 07x), then groups of 2+ digits."""
+    """0 + area code (08 the only two-digit one), a subscriber part of 5+ digits in groups of 2+."""
     national = "".join(groups)
     if len(national) not in _PHONE_DIGITS or national[1] == "0":
         return False
@@ -146,6 +147,8 @@ def _is_telefon(groups: list[str]) -> bool:
         return True
     area = groups[0]
     if not 2 <= len(area) <= 4 or (len(area) == 2 and area != "08"):
+        return False
+    if len(national) - len(area) < _MIN_SUBSCRIBER:
         return False
     return all(len(group) >= 2 for group in groups[1:])
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -33,6 +33,10 @@ from iubledger.integrity import log as merkle_log
 from iubledger.keys import KeyStore
 from iubledger.policies.crypto import open_seal
 from iubledger.policies.regimes import apply
+from iubledger.projections import runner
+from iubledger.projections.deltagande import Participation
+from iubledger.projections.deltagande import metadata as projection_metadata
+from iubledger.projections.upsert import add_counts
 from iubledger.roles import OPERATOR, Actor, Forbidden, may_append, may_decide
 from iubledger.schemas.base import Problem, Rejected, problems_from
 from iubledger.schemas.beslut import BeslutsFil, InsatsBeslut, Regim
@@ -67,8 +71,8 @@ class Ledger(Application):
         self.signing_key = self.keys.signing_key()
 
         engine = self.recorder.datastore.engine  # type: ignore[attr-defined]
-        tables.metadata.create_all(engine)
-        merkle_log.metadata.create_all(engine)
+        for md in (tables.metadata, merkle_log.metadata, runner.metadata, projection_metadata):
+            md.create_all(engine)
 
     def close(self) -> None:
         self.keys.close()
@@ -98,6 +102,21 @@ class Ledger(Application):
         """Store one utförare event through the policy layer; atomic and idempotent on the
         client `id`. Returns {event_id, position, deltagande[, besokskod]}; raises Rejected
         (nothing stored) or Forbidden."""
+        try:
+            return self._append(raw, actor)
+        except (Rejected, Forbidden) as e:
+            rule = e.problems[0].code if isinstance(e, Rejected) else "behorighet"
+            with self.transaction() as session:
+                add_counts(
+                    session,
+                    tables.avvisning,
+                    ["dag", "regel"],
+                    "antal",
+                    {(datetime.now(UTC).date(), rule): 1},
+                )
+            raise
+
+    def _append(self, raw: str | bytes | dict[str, Any], actor: Actor) -> dict[str, Any]:
         text = json.dumps(raw, default=str) if isinstance(raw, dict) else raw
         try:
             h = HANDELSE.validate_json(text)
@@ -387,6 +406,16 @@ class Ledger(Application):
     def consistency(self, old: int, new: int) -> list[str]:
         with self.transaction() as session:
             return [p.hex() for p in merkle_log.consistency(session, old, new)]
+
+    # -- projections ---------------------------------------------------------------------
+
+    def project(self, tick: Callable[[int], None] = lambda n: None) -> int:
+        """Bring the live projections up to date with the log."""
+        return runner.catch_up(self, Participation(), self.transaction, tick=tick)
+
+    def rebuild_projections(self, tick: Callable[[int], None] = lambda n: None) -> int:
+        runner.reset(Participation(), self.transaction)
+        return self.project(tick)
 
     # -- reading ----------------------------------------------------------------------
 

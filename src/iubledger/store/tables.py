@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, LargeBinary, MetaData, String, Table, Text, Uuid
+from sqlalchemy import Column, Date, Integer, LargeBinary, MetaData, String, Table, Text, Uuid
 
 metadata = MetaData()
 
@@ -20,4 +20,13 @@ besokskod = Table(
     metadata,
     Column("kod", String(9), primary_key=True),
     Column("deltagande", Uuid, nullable=False),
+)
+
+#: Refused events counted by day and rule — never their content (compliance report).
+avvisning = Table(
+    "iub_avvisning",
+    metadata,
+    Column("dag", Date, primary_key=True),
+    Column("regel", String(60), primary_key=True),
+    Column("antal", Integer, nullable=False),
 )

@@ -1,0 +1,102 @@
+"""Participation: daily counts per insats and utförare, and who was active (besöksstatistik
+and individbaserad uppföljning; the nämnd's follow-up of every insats).
+
+Rows hold counts and random or keyed ids only: the posts they come from hold no identity.
+A participant is counted as unique by the keyed pseudonym where the regime keeps one
+(full_14_3), otherwise by the participation (linked by besökskod under undantag_14_5).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+from typing import Any, ClassVar
+
+from sqlalchemy import Column, Date, Integer, MetaData, String, Table
+from sqlalchemy.orm import Session
+
+from iubledger.aggregates.deltagande import Deltagande
+from iubledger.projections.upsert import add_counts, insert_ignore
+
+metadata = MetaData()
+
+matt = Table(
+    "iub_p_matt",
+    metadata,
+    Column("dag", Date, primary_key=True),
+    Column("insats", String(81), primary_key=True),
+    Column("utforare", String(40), primary_key=True),
+    Column("matt", String(24), primary_key=True),
+    Column("varde", String(40), primary_key=True),
+    Column("antal", Integer, nullable=False),
+)
+aktiv = Table(
+    "iub_p_aktiv",
+    metadata,
+    Column("dag", Date, primary_key=True),
+    Column("insats", String(81), primary_key=True),
+    Column("nyckel", String(40), primary_key=True),
+)
+
+
+def measures(post: dict[str, Any]) -> list[tuple[str, str, int]]:
+    """(measure, value, count) of one post: the facts every report is built from."""
+    t = post["type"]
+    person = post.get("deltagare", {})
+    kon_alder = f"{person.get('kon', 'uppgift_saknas')}|{person.get('aldersgrupp', 'okand')}"
+    out: list[tuple[str, str, int]] = [("beslutsversion", str(post["beslut"]["version"]), 1)]
+    if t == "kontakt":
+        out += [
+            ("kontakt", "", 1),
+            ("informerad", "ja" if post["informerad_om_ansokan"] else "nej", 1),
+        ]
+    elif t == "villkorskontroll":
+        out.append(("villkor", post["utfall"], 1))
+    elif t == "start":
+        out += [("start", "", 1), ("start_kon_alder", kon_alder, 1)]
+        if "maende" in post:
+            out.append(("maende_start", str(post["maende"]), 1))
+        if "samtycke" in post:
+            out.append(("samtycke", str(post["samtycke"]["vardnadshavare"]), 1))
+    elif t == "tillfalle" and "grupp" in post:
+        out.append(("tillfalle", "grupp", 1))
+        out += [("narvaro", f"{g['kon']}|{g['aldersgrupp']}", g["antal"]) for g in post["grupp"]]
+    elif t == "tillfalle":
+        out.append(("tillfalle", "individ", 1))
+    elif t == "avbrott":
+        out.append(("avbrott", post["orsak"], 1))
+    elif t == "avslut":
+        out.append(("avslut", "", 1))
+        if "maende" in post:
+            out.append(("maende_slut", str(post["maende"]), 1))
+    elif t in ("hanvisning", "handelse"):
+        out.append((t, "", 1))
+    return out
+
+
+class Participation:
+    """The participation projection (tables `iub_p_matt`, `iub_p_aktiv`)."""
+
+    name = "deltagande"
+    tables: ClassVar[list[Table]] = [matt, aktiv]
+
+    def apply(self, session: Session, events: list[Any]) -> None:
+        counts: Counter[tuple[Any, ...]] = Counter()
+        active: set[tuple[Any, ...]] = set()
+        for e in events:
+            post = getattr(e, "post", None)
+            if post is None:
+                continue
+            dag = date.fromisoformat(post["datum"])
+            for m, v, n in measures(post):
+                counts[(dag, post["insats"], post["utforare"], m, v)] += n
+            if (
+                isinstance(e, Deltagande.Oppnad | Deltagande.Registrerad)
+                and post["type"] != "kontakt"
+            ):
+                nyckel = post.get("deltagare", {}).get("pseudonym") or str(e.originator_id)
+                active.add((dag, post["insats"], nyckel))
+        add_counts(session, matt, ["dag", "insats", "utforare", "matt", "varde"], "antal", counts)
+        insert_ignore(
+            session, aktiv, [dict(zip(("dag", "insats", "nyckel"), k, strict=True)) for k in active]
+        )
