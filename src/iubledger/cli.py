@@ -6,11 +6,11 @@ Exit codes: 0 success, 1 rejected input or failed check, 2 usage.
 from __future__ import annotations
 
 import json
-import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 from uuid import UUID
@@ -21,6 +21,7 @@ from rich.table import Table
 
 from iubledger import catalogs
 from iubledger.config import Settings, resolve
+from iubledger.decisions.index import natural_key
 from iubledger.keys import KeyCustodyError, KeyStore
 from iubledger.roles import Forbidden
 from iubledger.schemas.base import Rejected
@@ -181,7 +182,7 @@ def decisions_list(ctx: typer.Context) -> None:
         index = ledger.decision_index()
     rows = [
         _entry_json(e)
-        for _, history in sorted(index.histories.items(), key=lambda kv: _natural(kv[0]))
+        for _, history in sorted(index.histories.items(), key=lambda kv: natural_key(kv[0]))
         for e in history
     ]
 
@@ -274,21 +275,29 @@ def append(
 
 
 @contextmanager
-def progress(c: Context, label: str) -> Iterator[Callable[[], None]]:
-    """A live counter on stderr when it is a terminal; silent otherwise."""
+def progress(c: Context, label: str, total: int | None = None) -> Iterator[Callable[[], None]]:
+    """A live progress bar on stderr when it is a terminal; silent otherwise."""
     if not err.is_terminal:
         yield lambda: None
         return
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
-    with Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description} {task.completed}"),
+    columns = [
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
         TimeElapsedColumn(),
-        console=err,
-        transient=True,
-    ) as bar:
-        task = bar.add_task(label, total=None)
+        TimeRemainingColumn(),
+    ]
+    with Progress(*columns, console=err, transient=True) as bar:
+        task = bar.add_task(label, total=total)
         yield lambda: bar.advance(task)
 
 
@@ -385,6 +394,199 @@ def verify(
         raise typer.Exit(1)
 
 
+def _day(value: str | None, name: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        err.print(f"{name} must be a date YYYY-MM-DD")
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def report(
+    ctx: typer.Context,
+    kind: Annotated[str, typer.Argument(help="participation | compliance | effect")],
+    fmt: Annotated[str, typer.Option("--format", help="table | json | csv | html")] = "table",
+    fran: Annotated[str | None, typer.Option("--from", help="First day (YYYY-MM-DD)")] = None,
+    till: Annotated[str | None, typer.Option("--to", help="Last day (YYYY-MM-DD)")] = None,
+    insats: Annotated[list[str] | None, typer.Option(help="Only these insatser")] = None,
+    namnd: Annotated[str | None, typer.Option(help="Only this nämnd's katalog")] = None,
+    indelning: Annotated[str, typer.Option(help="dag | vecka | manad | kvartal | ar")] = "manad",
+    threshold: Annotated[int, typer.Option(help="Suppress counts below this (min 3)")] = 5,
+    exact_for: Annotated[
+        str | None,
+        typer.Option(help="Exact counts, no suppression: state who may use them"),
+    ] = None,
+    output: Annotated[Path | None, typer.Option(help="Write to this file")] = None,
+) -> None:
+    """Reports: participation and effect for the nämnd (disclosure-controlled), compliance
+    with 14 kap. 3–5 § and 11 kap. 6 § SoL for tillsyn."""
+    from iubledger.audit import compliance
+    from iubledger.reports import effect, participation
+    from iubledger.reports.protect import Skydd
+    from iubledger.reports.render import render
+
+    c = _ctx(ctx)
+    if kind not in ("participation", "compliance", "effect"):
+        err.print("the report is one of: participation, compliance, effect")
+        raise typer.Exit(2)
+    if fmt not in ("table", "json", "csv", "html") or indelning not in (
+        "dag",
+        "vecka",
+        "manad",
+        "kvartal",
+        "ar",
+    ):
+        err.print("--format is table|json|csv|html; --indelning dag|vecka|manad|kvartal|ar")
+        raise typer.Exit(2)
+    try:
+        skydd = Skydd(k=None if exact_for else threshold, exakt_for=exact_for)
+    except ValueError as e:
+        err.print(str(e))
+        raise typer.Exit(2) from None
+    with open_ledger(c) as ledger:
+        index = ledger.decision_index()
+        first = _day(fran, "--from") or min(
+            (
+                v.giltig_fran
+                for h in index.histories.values()
+                for v in h
+                if hasattr(v, "giltig_fran")
+            ),
+            default=date.today(),
+        )
+        last = _day(till, "--to") or date.today()
+        if kind == "compliance":
+            data = compliance.build(ledger, index, first, last, insatser=insats, namnd=namnd)
+        else:
+            with progress(c, "projektioner") as tick:
+                ledger.project(tick=lambda n: [tick() for _ in range(n)] and None)
+            with ledger.transaction() as session:
+                if kind == "participation":
+                    data = participation.build(
+                        session,
+                        index,
+                        first,
+                        last,
+                        insatser=insats,
+                        namnd=namnd,
+                        indelning=indelning,
+                        skydd=skydd,
+                    )
+                else:
+                    data = effect.build(
+                        session, index, first, last, insatser=insats, namnd=namnd, skydd=skydd
+                    )
+    text = render(data, "json" if c.as_json else fmt)
+    if output is not None:
+        output.write_text(text, encoding="utf-8")
+        err.print(f"Wrote {output}")
+    else:
+        print(text)
+
+
+@app.command()
+def replay(
+    ctx: typer.Context,
+    as_of: Annotated[str, typer.Option("--as-of", help="The day to replay (YYYY-MM-DD)")],
+    tree_size: Annotated[int | None, typer.Option(help="Only the first N records")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="table | json")] = "table",
+) -> None:
+    """Decisions and projections as they stood then, rebuilt from the log (live projections
+    untouched)."""
+    from iubledger.audit.replay import replay as run_replay
+    from iubledger.reports.render import render
+
+    c = _ctx(ctx)
+    day = _day(as_of, "--as-of")
+    assert day is not None
+    with open_ledger(c) as ledger:
+        data = run_replay(ledger, day, tree_size)
+
+    def show() -> None:
+        t = Table("beslut", "i kraft " + data["as_of"])
+        for beslut_id, v in sorted(
+            data["beslut_i_kraft"].items(), key=lambda kv: natural_key(kv[0])
+        ):
+            t.add_row(beslut_id, f"v{v['version']} {v['regim']}" if v else "inget beslut")
+        out.print(t)
+        print(render(data["rapport"], "table"))
+
+    if c.as_json or fmt == "json":
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+    else:
+        show()
+
+
+@app.command()
+def simulate(
+    ctx: typer.Context,
+    catalog: Annotated[str, typer.Option(help="A shipped catalog")],
+    fran: Annotated[str, typer.Option("--from", help="First day (YYYY-MM-DD)")],
+    till: Annotated[str, typer.Option("--to", help="Last day (YYYY-MM-DD)")],
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same stream")] = 1,
+    scale: Annotated[float, typer.Option(help="Volume multiplier")] = 1.0,
+) -> None:
+    """Realistic utförare events as JSON Lines, reproducible from the seed."""
+    from iubledger.schemas.beslut import BeslutsFil
+    from iubledger.simulate import main_lines
+
+    c = _ctx(ctx)
+    first, last = _day(fran, "--from"), _day(till, "--to")
+    assert first is not None and last is not None
+    try:
+        fil = BeslutsFil.model_validate_json(catalogs.read(catalog))
+    except KeyError as e:
+        fail(c, "okand_katalog", str(e.args[0]))
+    for line in main_lines(fil, first, last, seed, scale):
+        print(line)
+
+
+DEMO_MARKER = ".iubledger-demo"
+
+
+@app.command()
+def demo(ctx: typer.Context) -> None:
+    """The main job end to end on the embedded default, in a fresh data dir."""
+    import shutil
+
+    from iubledger import demo as job
+    from iubledger.reports.render import render
+
+    c = _ctx(ctx)
+    d = c.settings.data_dir
+    if d.exists() and any(d.iterdir()):
+        if not (d / DEMO_MARKER).exists():
+            fail(c, "datakatalog", f"{d} holds a ledger that is not a demo; give --data-dir")
+        shutil.rmtree(d)
+    d.mkdir(mode=0o700, parents=True)
+    (d / DEMO_MARKER).touch()
+    KeyStore(c.settings.key_dir).init()
+    out.print(f"[bold]iubledger demo[/bold] in {d}")
+    lines = job.stream()
+    out.print(f"Simulated {len(lines)} utförare events, {job.FRAN} – {job.TILL}.")
+    with open_ledger(c) as ledger, progress(c, "append", total=len(lines)) as tick:
+        result = job.run(ledger, d / "rapporter", render, tick=tick, lines=lines)
+    assert result.verify is not None and result.participation is not None
+    out.print(
+        f"Appended {result.appended} events; refused {sum(result.refused.values())} "
+        f"{result.refused or ''}"
+    )
+    print(render(result.participation, "table"))
+    print(render(result.effect, "table"))
+    summary = result.compliance["sammanfattning"]["text"] if result.compliance else ""
+    out.print(f"Compliance (14 kap. 3–5 §, 11 kap. 6 § SoL): {summary}")
+    v = result.verify
+    status = "[green]OK[/green]" if v.ok else f"[red]FAILED[/red] at {v.first_bad}"
+    out.print(f"verify: {status} — {v.records} records, {v.checkpoints_checked} checkpoint(s)")
+    for path in result.reports:
+        out.print(f"Report: {path}")
+    if not v.ok:
+        raise typer.Exit(1)
+
+
 identity_app = typer.Typer(no_args_is_help=True, help="Sealed identity under 14 kap. 3 § SoL.")
 app.add_typer(identity_app, name="identity")
 
@@ -442,10 +644,6 @@ def _entry_json(e: Any) -> dict[str, Any]:
         "insats": e.insats.model_dump(mode="json", exclude_none=True),
         "registrerad": e.recorded_at.isoformat(),
     }
-
-
-def _natural(key: str) -> list[int | str]:
-    return [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", key)]
 
 
 def main() -> None:

@@ -59,6 +59,7 @@ class KeyStore:
         self._db_path = key_dir / KEYSTORE
         self._db: sqlite3.Connection | None = None
         self._lock = threading.Lock()
+        self._namnd_keys: dict[tuple[str, str], bytes] = {}
 
     def init(self) -> list[str]:
         """Create whatever keys are missing; return the names created."""
@@ -106,6 +107,8 @@ class KeyStore:
 
     def namnd_key(self, namnd: str, syfte: str) -> bytes:
         """The nämnd's key for one purpose (e.g. pseudonyms), created on first use (G2)."""
+        if (cached := self._namnd_keys.get((namnd, syfte))) is not None:
+            return cached
         with self._locked() as db:
             db.execute(
                 "INSERT OR IGNORE INTO namndnyckel VALUES (?, ?, ?)",
@@ -114,6 +117,7 @@ class KeyStore:
             (key,) = db.execute(
                 "SELECT nyckel FROM namndnyckel WHERE namnd = ? AND syfte = ?", (namnd, syfte)
             ).fetchone()
+        self._namnd_keys[(namnd, syfte)] = bytes(key)
         return bytes(key)
 
     def subject_key_for(self, subjekt: str) -> bytes:

@@ -8,6 +8,7 @@ per specific insats.
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date
 
 from iubledger.decisions.index import DecisionIndex, Upphavande
@@ -21,10 +22,15 @@ LAGENS_IKRAFTTRADANDE = date(2025, 7, 1)
 _EKONOMISKT = re.compile(r"ekonomiskt\s+bist[aå]nd|f[oö]rs[oö]rjningsst[oö]d", re.IGNORECASE)
 
 
+def _plain(text: str) -> str:
+    """Composed form without soft hyphens, so look-alike spellings match too."""
+    return unicodedata.normalize("NFKC", text).replace("\u00ad", "")
+
+
 def _insats_problems(n: int, i: InsatsBeslut) -> list[Problem]:
     at = f"insatser.{n}"
     out: list[Problem] = []
-    if i.behov == "ekonomiska" or _EKONOMISKT.search(i.namn):
+    if i.behov == "ekonomiska" or _EKONOMISKT.search(_plain(i.namn)):
         out.append(
             Problem(
                 "ekonomiskt_bistand",

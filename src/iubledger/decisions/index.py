@@ -6,11 +6,17 @@ event is always judged under the version in force on the day it happened (G4).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from iubledger.schemas.beslut import BeslutsFil, InsatsBeslut
+
+
+def natural_key(beslut_id: str) -> list[int | str]:
+    """Order ids as people read them: alingsas/3.1.2 before alingsas/3.1.10."""
+    return [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", beslut_id)]
 
 
 @dataclass(frozen=True)

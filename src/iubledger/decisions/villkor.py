@@ -64,6 +64,16 @@ class BarnIFskola(Input):
     arskurs_fran: int | None = Field(default=None, ge=0, le=12)
     arskurs_till: int | None = Field(default=None, ge=0, le=12)
 
+    @model_validator(mode="after")
+    def _ordered(self) -> BarnIFskola:
+        if (
+            self.arskurs_fran is not None
+            and self.arskurs_till is not None
+            and self.arskurs_fran > self.arskurs_till
+        ):
+            raise ValueError("'arskurs_fran' must not be greater than 'arskurs_till'")
+        return self
+
 
 class ForalderTillBarn(_Range):
     """Parent or guardian of a child whose age is in the range ("Föräldrar till barn 3-12 år")."""

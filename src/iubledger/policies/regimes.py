@@ -75,6 +75,11 @@ def _check(
             pn = parse(d.personnummer, today=h.datum)
         except PersonnummerError as e:
             problems.append(Problem(f"personnummer_{e.rule}", "deltagare.personnummer", str(e)))
+    born = pn.birth_date if pn is not None else d.fodelsedatum
+    if born is not None and born > h.datum:
+        problems.append(
+            Problem("fodd_efter_datum", "deltagare", "the birth date is after the event's date")
+        )
     if pn is not None and d.fodelsedatum is not None and pn.birth_date != d.fodelsedatum:
         problems.append(
             Problem(
@@ -128,7 +133,7 @@ def apply(version: Version, h: UtforarHandelse, subjekt: str, keys: Keys) -> Dok
     pn, problems = _check(h, regim, d)
     if problems:
         raise Rejected(problems)
-    alder = _age(d, pn, h.datum)
+    alder = _age(d, pn, h.datum)  # the birth date is not after the event: checked above
     given = {
         f: v for f, v in d.model_dump(mode="json", exclude_none=True).items() if f in IDENTITETSFALT
     }

@@ -1,9 +1,9 @@
 """Free-text scan for identity data (DESIGN G6).
 
-14 kap. 4 § and 5 § SoL: under rådgivning and undantag, uppgifter som kan röja den
-enskildes identitet must not be documented, so free text is refused when it holds a
-personnummer, samordningsnummer, telefonnummer, e-postadress, or the namn or adress
-given in the same input. A `Hit` carries offsets only, never the matched value.
+Under the regimes built on 14 kap. 4 § SoL (rådgivning) and 14 kap. 5 § SoL (uppgifter
+som kan röja den enskildes identitet), free text is refused when it holds a personnummer,
+samordningsnummer, telefonnummer, e-postadress, or the namn or adress given in the same
+input. A `Hit` carries offsets only, never the matched value.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ _DATE_SHAPED = re.compile(
 _EPOST = re.compile(r"(?<![\w.%+-])[\w.%+-]+@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}")
 _WORD = re.compile(r"[^\W\d_]+|[0-9]+")
 _NAME_JOIN = re.compile(r"[\s\-\u2010\u2013]*")
+_ADDRESS_PARTS = re.compile(r"[,;\n]")
 
 _MIN_NAME_PART = 2
 _MIN_STREET_ALONE = 5
@@ -82,7 +83,7 @@ def scan(
         for part in _letter_words(_fold(name)[0])
         if len(part) >= _MIN_NAME_PART
     }
-    streets = [street for address in addresses if (street := _street(address)) is not None]
+    streets = [street for address in addresses for street in _streets(address)]
     if name_parts or streets:
         tokens = _tokens(text)
         hits.update(_namn_hits(text, tokens, name_parts))
@@ -178,7 +179,7 @@ def _namn_hits(text: str, tokens: list[_Token], parts: set[str]) -> Iterator[Hit
 def _adress_hits(
     tokens: list[_Token], street: tuple[str, ...], number: str | None
 ) -> Iterator[Hit]:
-    """Street name + house number (letter suffix included), or a street name of 5+ letters.
+    """Street name + house number (a letter written against it included), or 5+ letters alone.
 
     The street words must be whole words; a house number must follow the street name and
     be the given one ("Storgatan 12" does not match "Storgatan 120").
@@ -202,14 +203,28 @@ def _adress_hits(
             yield Hit("adress", window[0].start, window[-1].end)
 
 
-def _street(address: str) -> tuple[tuple[str, ...], str | None] | None:
-    """Street words before the first number, and that number (adress as given)."""
+def _streets(address: str) -> Iterator[tuple[tuple[str, ...], str | None]]:
+    """Street words and house number of each comma-separated part of an adress.
+
+    Parts up to the first one with a number count ("c/o Berg, Storgatan 12, Ort" gives
+    c/o Berg and Storgatan 12); a postort after it or a part starting with its number
+    (postnummer) gives nothing. Without any number only the first part counts.
+    """
+    parts = [_street_part(part) for part in _ADDRESS_PARTS.split(_fold(address)[0])]
+    last = next((index for index, (_, number) in enumerate(parts) if number is not None), 0)
+    for words, number in parts[: last + 1]:
+        if words:
+            yield words, number
+
+
+def _street_part(part: str) -> tuple[tuple[str, ...], str | None]:
+    """The words before the first number of a folded adress part, and that number."""
     words: list[str] = []
-    for word in _WORD.findall(_fold(address)[0]):
+    for word in _WORD.findall(part):
         if word.isdigit():
-            return (tuple(words), word) if words else None
+            return tuple(words), word
         words.append(word)
-    return (tuple(words), None) if words else None
+    return tuple(words), None
 
 
 def _same_word(word: str, forms: set[str]) -> bool:

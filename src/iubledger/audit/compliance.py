@@ -1,0 +1,274 @@
+"""Compliance for tillsyn: did the stored documentation follow 14 kap. 3–5 § and 11 kap.
+6 § SoL? Read from the stored records themselves (not from projections), per insats.
+
+Every check says in words which paragraph it checks; refused events are counted by rule,
+never shown.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, select
+
+from iubledger.decisions.index import DecisionIndex, Version
+from iubledger.policies.textscan import scan
+from iubledger.reports.participation import scope
+from iubledger.schemas.beslut import IDENTITY_FREE, PARAGRAF, Regim
+from iubledger.store import tables
+
+#: Keys that must never occur in a post under an identity-free regime (14 kap. 4–5 §).
+IDENTITETSNYCKLAR = frozenset(
+    {
+        "forsegling",
+        "pseudonym",
+        "alder",
+        "personnummer",
+        "namn",
+        "adress",
+        "fodelsedatum",
+        "telefon",
+        "epost",
+        "folkbokford_kommun",
+    }
+)
+K_ANONYMITET = 5
+
+
+def _keys(obj: Any) -> set[str]:
+    if isinstance(obj, dict):
+        return set(obj) | set().union(*(_keys(v) for v in obj.values()))
+    if isinstance(obj, list):
+        return set().union(*(_keys(v) for v in obj)) if obj else set()
+    return set()
+
+
+def _week(day: date) -> str:
+    y, w, _ = day.isocalendar()
+    return f"{y}-V{w:02d}"
+
+
+def _minor(band: str | None) -> bool:
+    return band is not None and int(band.split("-", 1)[0].rstrip("+")) < 18
+
+
+def _line(paragraf: str, kontroll: str, ok: bool, detalj: str) -> dict[str, Any]:
+    return {
+        "paragraf": paragraf,
+        "kontroll": kontroll,
+        "resultat": "uppfyllt" if ok else "avvikelse",
+        "detalj": detalj,
+    }
+
+
+def _pct(part: int, whole: int) -> str:
+    return f"{part} av {whole} ({100 * part / whole:.1f} %)" if whole else "inga registrerade"
+
+
+def build(
+    ledger: Any,
+    index: DecisionIndex,
+    fran: date,
+    till: date,
+    *,
+    insatser: list[str] | None = None,
+    namnd: str | None = None,
+) -> dict[str, Any]:
+    covered = scope(index, till, insatser, namnd)
+    c: dict[str, Counter[str]] = defaultdict(Counter)
+    leaks: dict[str, list[int]] = defaultdict(list)
+    cells: Counter[tuple[str, str, str, str]] = Counter()
+    for position, e in ledger.records():
+        post = getattr(e, "post", None)
+        if post is None or post["insats"] not in covered:
+            continue
+        day = date.fromisoformat(post["datum"])
+        if not fran <= day <= till:
+            continue
+        i, t = post["insats"], post["type"]
+        regim = Regim(post["beslut"]["regim"])
+        c[i]["poster"] += 1
+        c[i][f"regim:{regim.value}"] += 1
+        if regim in IDENTITY_FREE:
+            c[i]["granskade"] += 1
+            text = post.get("anteckning")
+            if _keys(post) & IDENTITETSNYCKLAR or (text and scan(text, today=day)):
+                leaks[i].append(position)
+        person = post.get("deltagare", {})
+        if t == "kontakt":
+            c[i]["kontakt"] += 1
+            c[i]["informerad"] += bool(post["informerad_om_ansokan"])
+        elif t == "start":
+            c[i]["start"] += 1
+            if regim is not Regim.aggregat:
+                c[i]["start_krav"] += 1
+                c[i]["start_komplett"] += "kon" in person and "aldersgrupp" in person
+            if _minor(person.get("aldersgrupp")):
+                c[i]["start_barn"] += 1
+                c[i]["start_barn_samtycke"] += post.get("samtycke", {}).get("vardnadshavare", 0) > 0
+                c[i]["start_barn_vilja"] += bool(post.get("samtycke", {}).get("barnet_vill"))
+            cells[(i, _week(day), person.get("kon", "?"), person.get("aldersgrupp", "?"))] += 1
+        elif t == "avbrott":
+            c[i]["avbrott"] += 1
+            c[i]["avbrott_orsak"] += bool(post.get("orsak"))
+        elif t == "villkorskontroll":
+            c[i][f"villkor:{post['utfall']}"] += 1
+        elif t == "hanvisning":
+            c[i]["hanvisning"] += 1
+
+    rows = []
+    for i, v in covered.items():
+        n = c[i]
+        regim = v.insats.dokumentation.regim
+        lines = [
+            _line(
+                "11 kap. 5 § SoL",
+                "Beslut av nämnden i kraft",
+                True,
+                _decisions_text(index, i, fran, till),
+            )
+        ]
+        if regim is Regim.undantag_14_5 or any(
+            n[f"regim:{r.value}"] for r in (Regim.undantag_14_5,)
+        ):
+            lines.append(
+                _line(
+                    "14 kap. 5 § SoL",
+                    "Särskilda skäl angivna för undantaget",
+                    bool(v.insats.dokumentation.sarskilda_skal),
+                    "särskilda skäl finns i beslutet"
+                    if v.insats.dokumentation.sarskilda_skal
+                    else "särskilda skäl saknas",
+                )
+            )
+        if n["granskade"]:
+            lines.append(
+                _line(
+                    "14 kap. 4–5 § SoL",
+                    "Inga uppgifter som kan röja identitet lagrade",
+                    not leaks[i],
+                    f"{n['granskade']} lagrade poster granskade; "
+                    + (
+                        "inga identitetsuppgifter funna"
+                        if not leaks[i]
+                        else f"identitetsuppgifter i {len(leaks[i])} poster, "
+                        f"första på position {leaks[i][0]}"
+                    ),
+                )
+            )
+        if n["start_krav"]:
+            lines.append(
+                _line(
+                    "14 kap. 3 § SoL",
+                    "Kön och åldersgrupp dokumenterade vid start",
+                    n["start_komplett"] == n["start_krav"],
+                    _pct(n["start_komplett"], n["start_krav"]),
+                )
+            )
+        if n["avbrott"]:
+            lines.append(
+                _line(
+                    "14 kap. 3 och 5 §§ SoL",
+                    "Orsak dokumenterad vid avbrott",
+                    n["avbrott_orsak"] == n["avbrott"],
+                    _pct(n["avbrott_orsak"], n["avbrott"]),
+                )
+            )
+        if n["kontakt"]:
+            lines.append(
+                _line(
+                    "11 kap. 6 § SoL",
+                    "Informerad om rätten att ansöka om behovsprövad insats",
+                    n["informerad"] == n["kontakt"],
+                    _pct(n["informerad"], n["kontakt"]),
+                )
+            )
+        if n["start_barn"]:
+            lines.append(
+                _line(
+                    "11 kap. SoL (barn)",
+                    "Vårdnadshavares samtycke och barnets vilja vid start",
+                    n["start_barn_vilja"] == n["start_barn"],
+                    f"samtycke: {_pct(n['start_barn_samtycke'], n['start_barn'])}; "
+                    f"barnets vilja: {_pct(n['start_barn_vilja'], n['start_barn'])}",
+                )
+            )
+        outcomes = {u: n[f"villkor:{u}"] for u in ("uppfyllda", "ej_uppfyllda", "oklart")}
+        if any(outcomes.values()):
+            lines.append(
+                _line(
+                    "11 kap. 5 § SoL",
+                    "Villkorskontroller och hänvisningar till nämnden",
+                    n["hanvisning"] >= outcomes["oklart"],
+                    f"uppfyllda {outcomes['uppfyllda']}, ej uppfyllda {outcomes['ej_uppfyllda']}, "
+                    f"oklara {outcomes['oklart']}; hänvisningar {n['hanvisning']}",
+                )
+            )
+        rows.append(
+            {
+                "insats": i,
+                "namn": v.insats.namn,
+                "regim": regim.value,
+                "paragraf": PARAGRAF[regim],
+                "poster": n["poster"],
+                "kontroller": lines,
+            }
+        )
+
+    small = sorted((k for k, m in cells.items() if m < K_ANONYMITET))
+    with ledger.transaction() as session:
+        refused = session.execute(
+            select(tables.avvisning.c.regel, func.sum(tables.avvisning.c.antal))
+            .where(tables.avvisning.c.dag >= fran, tables.avvisning.c.dag <= till)
+            .group_by(tables.avvisning.c.regel)
+            .order_by(tables.avvisning.c.regel)
+        ).all()
+    deviations = sum(1 for r in rows for line in r["kontroller"] if line["resultat"] == "avvikelse")
+    return {
+        "rapport": "efterlevnad",
+        "period": {"fran": fran.isoformat(), "till": till.isoformat()},
+        "sammanfattning": {
+            "insatser": len(rows),
+            "avvikelser": deviations,
+            "text": (
+                "Inga avvikelser funna."
+                if not deviations
+                else f"{deviations} kontroll(er) visar avvikelse; se respektive insats."
+            ),
+        },
+        "insatser": rows,
+        "avvisade_handelser": {
+            "paragraf": "14 kap. 3 § SoL och G6: avvisade uppgifter lagras aldrig; antal per regel",
+            "per_regel": [{"regel": r, "antal": int(n)} for r, n in refused],
+        },
+        "k_anonymitet": {
+            "paragraf": "14 kap. 5 § SoL: kvasi-identifierare (åldersgrupp × kön × insats × vecka)",
+            "k": K_ANONYMITET,
+            "celler": len(cells),
+            "sma_celler": len(small),
+            "text": (
+                f"{len(small)} av {len(cells)} celler har färre än {K_ANONYMITET} starter; "
+                "små grupper kan göra enskilda identifierbara tillsammans med andra uppgifter."
+            ),
+        },
+    }
+
+
+def _decisions_text(index: DecisionIndex, beslut_id: str, fran: date, till: date) -> str:
+    versions = [
+        e
+        for e in index.histories.get(beslut_id, [])
+        if isinstance(e, Version)
+        and e.giltig_fran <= till
+        and (e.giltig_till is None or e.giltig_till >= fran)
+    ]
+    return (
+        "; ".join(
+            f"version {v.version} från {v.giltig_fran.isoformat()} ({v.header.get('diarienummer')} "
+            f"{v.header.get('paragraf')}), {v.insats.dokumentation.regim.value}"
+            for v in versions
+        )
+        or "inget beslut i kraft under perioden"
+    )

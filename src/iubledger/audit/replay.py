@@ -1,0 +1,57 @@
+"""Replay as of a date (or tree size): decisions and projections as they stood then,
+rebuilt from the log into a throw-away database — the live projections are untouched.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+from sqlalchemy import create_engine
+from sqlalchemy.orm import sessionmaker
+from sqlalchemy.pool import StaticPool
+
+from iubledger.projections import runner
+from iubledger.projections.deltagande import Participation
+from iubledger.projections.deltagande import metadata as projection_metadata
+from iubledger.reports import participation
+
+
+def replay(ledger: Any, as_of: date, tree_size: int | None = None) -> dict[str, Any]:
+    """What was recorded by the end of `as_of` (and within the first `tree_size` records),
+    as a participation report over events that had happened by then, plus the decisions."""
+    moment = datetime.combine(as_of, time.max, tzinfo=UTC)
+    index = ledger.decision_index().as_of(moment)
+    engine = create_engine("sqlite://", poolclass=StaticPool)
+    for md in (runner.metadata, projection_metadata):
+        md.create_all(engine)
+    sessions = sessionmaker(engine)
+    processed = runner.catch_up(
+        ledger, Participation(), sessions.begin, until=moment, stop=tree_size
+    )
+    starts = [
+        v.giltig_fran for h in index.histories.values() for v in h if hasattr(v, "giltig_fran")
+    ]
+    fran = min(starts, default=as_of)
+    with sessions() as session:
+        report = participation.build(session, index, fran, as_of)
+    engine.dispose()
+    in_force = {}
+    for beslut_id in index.histories:
+        v = index.in_force(beslut_id, as_of)
+        in_force[beslut_id] = (
+            {
+                "version": v.version,
+                "regim": v.insats.dokumentation.regim.value,
+                "giltig_fran": v.giltig_fran.isoformat(),
+            }
+            if v
+            else None
+        )
+    return {
+        "as_of": as_of.isoformat(),
+        "tree_size": tree_size,
+        "poster": processed,
+        "beslut_i_kraft": in_force,
+        "rapport": report,
+    }

@@ -1,0 +1,114 @@
+"""The main job end to end on the embedded default: what a kommun's first year looks like.
+
+init → import the shipped catalogs → a mid-period amendment (Beroenderådgivning moves
+from 14 kap. 4 § to an undantag under 14 kap. 5 §) → a simulated year appended → projections
+→ key tables → verify → HTML reports.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from iubledger import catalogs
+from iubledger.audit import compliance
+from iubledger.integrity.verify import Result, verify
+from iubledger.reports import effect, participation
+from iubledger.schemas.base import Rejected
+from iubledger.schemas.beslut import BeslutsFil
+from iubledger.simulate import main_lines
+from iubledger.store.ledger import Ledger
+
+FRAN, TILL = date(2025, 10, 1), date(2026, 9, 30)
+AMENDED = "3.1.5"
+AMENDED_FROM = date(2026, 4, 1)
+SEED = 1
+
+
+def amendment() -> tuple[str, str]:
+    """The nämnd decides that Beroenderådgivning is documented without identity from
+    2026-04-01 (14 kap. 5 § SoL), stating its särskilda skäl."""
+    fil = json.loads(catalogs.read("alingsas"))
+    insats = next(i for i in fil["insatser"] if i["id"] == AMENDED)
+    insats["dokumentation"] = {
+        "regim": "undantag_14_5",
+        "sarskilda_skal": (
+            "Målgruppen avstår från rådgivning när uppgifter kan kopplas till dem; anonymitet "
+            "bedöms nödvändig för att nå personer med skadligt bruk tidigt. Uppföljning sker "
+            "med avidentifierade uppgifter."
+        ),
+        "riskanalys": "Risk- och konsekvensanalys SN 2026.011",
+    }
+    fil.update(
+        andring=True,
+        diarienummer="2026.011",
+        paragraf="SN § 12",
+        beslutsdatum="2026-03-17",
+        giltig_fran=AMENDED_FROM.isoformat(),
+        insatser=[insats],
+    )
+    return ("ändring SN 2026.011 § 12", json.dumps(fil, ensure_ascii=False))
+
+
+@dataclass
+class Outcome:
+    appended: int = 0
+    refused: dict[str, int] = field(default_factory=dict)
+    verify: Result | None = None
+    reports: list[Path] = field(default_factory=list)
+    participation: dict[str, Any] | None = None
+    effect: dict[str, Any] | None = None
+    compliance: dict[str, Any] | None = None
+
+
+def stream() -> list[str]:
+    lines: list[tuple[str, str]] = []
+    for name in ("alingsas", "ks-2025-510"):
+        fil = BeslutsFil.model_validate_json(catalogs.read(name))
+        lines.extend(
+            (json.loads(line)["datum"], line) for line in main_lines(fil, FRAN, TILL, SEED, 1.0)
+        )
+    lines.sort(key=lambda dl: dl[0])
+    return [line for _, line in lines]
+
+
+def run(
+    ledger: Ledger,
+    out_dir: Path,
+    render: Callable[[dict[str, Any], str], str],
+    tick: Callable[[], None] = lambda: None,
+    lines: list[str] | None = None,
+) -> Outcome:
+    result = Outcome()
+    ledger.import_decisions([(n, catalogs.read(n)) for n in ("alingsas", "ks-2025-510")])
+    ledger.import_decisions([amendment()])
+    for line in lines if lines is not None else stream():
+        try:
+            ledger.append(line)
+            result.appended += 1
+        except Rejected as e:
+            code = e.problems[0].code
+            result.refused[code] = result.refused.get(code, 0) + 1
+        tick()
+    ledger.checkpoint()
+    ledger.project()
+    index = ledger.decision_index()
+    with ledger.transaction() as session:
+        result.participation = participation.build(session, index, FRAN, TILL)
+        result.effect = effect.build(session, index, FRAN, TILL)
+    result.compliance = compliance.build(ledger, index, FRAN, TILL)
+    result.verify = verify(ledger)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name, data in (
+        ("deltagande", result.participation),
+        ("effekt", result.effect),
+        ("efterlevnad", result.compliance),
+    ):
+        path = out_dir / f"{name}.html"
+        path.write_text(render(data, "html"), encoding="utf-8")
+        result.reports.append(path)
+    return result

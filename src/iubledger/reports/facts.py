@@ -1,0 +1,87 @@
+"""Read the participation projection into plain counts for the reports."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Literal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from iubledger.projections.deltagande import aktiv, matt
+
+Indelning = Literal["dag", "vecka", "manad", "kvartal", "ar"]
+
+
+def period_of(day: date, indelning: Indelning) -> str:
+    """The label of the period a day falls in (ISO week; quarters as 2025-K4)."""
+    match indelning:
+        case "dag":
+            return day.isoformat()
+        case "vecka":
+            y, w, _ = day.isocalendar()
+            return f"{y}-V{w:02d}"
+        case "manad":
+            return f"{day.year}-{day.month:02d}"
+        case "kvartal":
+            return f"{day.year}-K{(day.month - 1) // 3 + 1}"
+        case "ar":
+            return str(day.year)
+    raise ValueError("unknown period kind")
+
+
+def periods(fran: date, till: date, indelning: Indelning) -> list[str]:
+    out: list[str] = []
+    day = fran
+    while day <= till:
+        label = period_of(day, indelning)
+        if not out or out[-1] != label:
+            out.append(label)
+        day += timedelta(days=1)
+    return out
+
+
+@dataclass
+class Facts:
+    """Counts per insats: totals by (measure, value), and per period and measure."""
+
+    totals: dict[str, Counter[tuple[str, str]]] = field(
+        default_factory=lambda: defaultdict(Counter)
+    )
+    series: dict[str, Counter[tuple[str, str]]] = field(
+        default_factory=lambda: defaultdict(Counter)
+    )
+    unique: Counter[str] = field(default_factory=Counter)
+
+
+def load(
+    session: Session,
+    fran: date,
+    till: date,
+    insatser: set[str] | None,
+    indelning: Indelning = "manad",
+) -> Facts:
+    """Counts for [fran, till] from the projection (which must be caught up first)."""
+    facts = Facts()
+    rows = session.execute(
+        select(matt.c.dag, matt.c.insats, matt.c.matt, matt.c.varde, func.sum(matt.c.antal))
+        .where(matt.c.dag >= fran, matt.c.dag <= till)
+        .group_by(matt.c.dag, matt.c.insats, matt.c.matt, matt.c.varde)
+    )
+    for dag, insats, m, v, n in rows:
+        if insatser is not None and insats not in insatser:
+            continue
+        facts.totals[insats][(m, v)] += n
+        series_key = f"tillfalle_{v}" if m == "tillfalle" else m
+        facts.series[insats][(period_of(dag, indelning), series_key)] += n
+    uniq = session.execute(
+        select(aktiv.c.insats, func.count(func.distinct(aktiv.c.nyckel)))
+        .where(aktiv.c.dag >= fran, aktiv.c.dag <= till)
+        .group_by(aktiv.c.insats)
+    )
+    for insats, n in uniq:
+        if insatser is None or insats in insatser:
+            facts.unique[insats] = n
+    return facts
