@@ -20,6 +20,7 @@ from iubledger.schemas.beslut import UTESLUTNA_FORMER, BeslutsFil, InsatsBeslut,
 LAGENS_IKRAFTTRADANDE = date(2025, 7, 1)
 
 _EKONOMISKT = re.compile(r"ekonomiskt\s+bist[aå]nd|f[oö]rs[oö]rjningsst[oö]d", re.IGNORECASE)
+_UTESLUTEN_BENAMNING = re.compile(r"\bkontakt(person|familj)", re.IGNORECASE)
 
 
 def _plain(text: str) -> str:
@@ -39,7 +40,7 @@ def _insats_problems(n: int, i: InsatsBeslut) -> list[Problem]:
                 "behovsprövning (11 kap. 5 § SoL)",
             )
         )
-    if i.insatsform in UTESLUTNA_FORMER:
+    if i.insatsform in UTESLUTNA_FORMER or _UTESLUTEN_BENAMNING.search(_plain(i.namn)):
         out.append(
             Problem(
                 "utesluten_insats",

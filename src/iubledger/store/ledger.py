@@ -346,9 +346,12 @@ class Ledger(Application):
         """Revoke from `fran`: a new event; earlier versions stay in the history."""
         if not may_decide(actor, beslut_id.split("/", 1)[0]):
             raise Forbidden("only the nämnd may create or change its decisions")
+        history = self.decision_index().histories.get(beslut_id, [])
         latest = self.decision_index().latest(beslut_id)
         if latest is None:
             raise Rejected([Problem("okant_beslut", "beslut", "no decision with that id")])
+        if isinstance(history[-1], Upphavande):
+            raise Rejected([Problem("redan_upphavt", "beslut", "the decision is already revoked")])
         if fran <= latest.giltig_fran:
             raise Rejected(
                 [
