@@ -981,7 +981,7 @@ class _Plan:
             )
         ]
 
-    def besokare(self, n: int, d: date) -> list[tuple[int, str]]:
+    def besokare(self, n: int) -> list[tuple[int, str]]:
         """Anonymous attendees drawn from the target group: (age, gender)."""
         rng = self.rng
         out = []
@@ -996,6 +996,9 @@ class _Plan:
         return out
 
     def sessioner(self, d: date) -> list[dict[str, Any]]:
+        """Group sessions held on `d`, documented as counts by age band and gender
+        (14 kap. 5 § SoL: number of participants, age band, gender); a course's registered
+        participants are among those counted."""
         rng = self.rng
         if not self.sessionsdag(d):
             return []
@@ -1008,7 +1011,7 @@ class _Plan:
             for g in range(parallel):
                 kands = registrerade[g::parallel]
                 size = max(len(kands), int(rng.triangular(4, 15, 7)))
-                kands = kands + self.besokare(min(40, size) - len(kands), d)
+                kands = kands + self.besokare(min(40, size) - len(kands))
                 if kands:
                     out.append(
                         self.event("tillfalle", d, self.utforare(), grupp=self.grupp(d, kands))
@@ -1017,7 +1020,7 @@ class _Plan:
         out = []
         for _ in range(self.stochastic_round(self.scale)):
             size = int(rng.triangular(3, 41, 12) * (0.5 + _season(d) / 2))
-            kands = self.besokare(min(40, max(3, size)), d)
+            kands = self.besokare(min(40, max(3, size)))
             out.append(self.event("tillfalle", d, self.utforare(), grupp=self.grupp(d, kands)))
         return out
 
