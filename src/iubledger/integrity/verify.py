@@ -6,16 +6,19 @@ Streams the store page by page: memory stays flat as the store grows.
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from uuid import UUID
 
-from sqlalchemy import select
+from eventsourcing.persistence import Notification
+from sqlalchemy import func, select, text
 
 from iubledger.integrity import checkpoints
 from iubledger.integrity import log as merkle_log
 from iubledger.integrity.checkpoints import Checkpoint
-from iubledger.integrity.merkle import CompactRange, verify_consistency
+from iubledger.integrity.merkle import CompactRange, leaf_hash, verify_consistency
 
 PAGE = 2000
 
@@ -64,8 +67,15 @@ def verify(
     res = Result()
     verify_key = ledger.signing_key.verify_key
     with ledger.transaction() as session:
-        logged = merkle_log.load(session)
         signed = checkpoints.all_checkpoints(session)
+        try:
+            logged = merkle_log.load(session)
+        except ValueError:
+            res.findings.append(Finding(None, "frontier", "the stored Merkle state is malformed"))
+            leaves = session.execute(
+                select(func.count()).where(merkle_log.nodes.c.level == 0)
+            ).scalar_one()
+            logged = _Sized(leaves)
     res.logged = logged.size
     expected: dict[int, list[tuple[str, Checkpoint]]] = {}
     for cp in signed:
@@ -92,7 +102,7 @@ def verify(
 
     tree = CompactRange()
     last_id = 0
-    while batch := ledger.recorder.select_notifications(last_id, PAGE, inclusive_of_start=False):
+    while rows := _raw_page(ledger, last_id):
         start = tree.size
         with ledger.transaction() as session:
             stored = dict(
@@ -100,13 +110,21 @@ def verify(
                     select(merkle_log.nodes.c.idx, merkle_log.nodes.c.hash).where(
                         merkle_log.nodes.c.level == 0,
                         merkle_log.nodes.c.idx >= start,
-                        merkle_log.nodes.c.idx < start + len(batch),
+                        merkle_log.nodes.c.idx < start + len(rows),
                     )
                 ).all()
             )
-        for n in batch:
+        for row in rows:
             position = tree.size
-            leaf = merkle_log.leaf_of(n)
+            try:
+                n = _notification(row)
+                leaf = merkle_log.leaf_of(n)
+            except (ValueError, TypeError, AttributeError, struct.error):
+                res.findings.append(
+                    Finding(position, "malformed", "a stored field of the record is unreadable")
+                )
+                tree.append(leaf_hash(b""))
+                continue
             logged_leaf = stored.get(position)
             if position >= logged.size:
                 res.findings.append(
@@ -143,8 +161,8 @@ def verify(
                             f"match the {label} at size {cp.tree_size}",
                         )
                     )
-        last_id = batch[-1].id
-        tick(len(batch))
+        last_id = rows[-1].id
+        tick(len(rows))
     res.records = tree.size
     if tree.size < logged.size:
         res.findings.append(
@@ -166,7 +184,11 @@ def verify(
                         f"{tree.size} are stored: the log did not only grow",
                     )
                 )
-    if tree.size == logged.size and tree.root() != logged.root():
+    if (
+        isinstance(logged, CompactRange)
+        and tree.size == logged.size
+        and tree.root() != logged.root()
+    ):
         res.findings.append(Finding(None, "frontier", "the stored Merkle frontier does not match"))
     if saved is not None and res.ok and saved.tree_size <= tree.size:
         with ledger.transaction() as session:
@@ -178,3 +200,45 @@ def verify(
                 Finding(None, "consistency", "no valid consistency proof from the given checkpoint")
             )
     return res
+
+
+@dataclass(frozen=True)
+class _Sized:
+    """The logged size when the stored frontier itself is unreadable."""
+
+    size: int
+
+
+def _raw_page(ledger: Any, after: int) -> list[Any]:
+    """Rows as stored, without the recorder's type conversions, so a malformed field
+    becomes a finding at its position rather than a crash."""
+    table = ledger.recorder.events_record_cls.__table__.name
+    with ledger.transaction() as session:
+        return list(
+            session.execute(
+                text(
+                    f"SELECT id, originator_id, originator_version, topic, state FROM {table} "  # noqa: S608 - the table name is the recorder's own
+                    "WHERE id > :after ORDER BY id LIMIT :n"
+                ),
+                {"after": after, "n": PAGE},
+            )
+        )
+
+
+def _notification(row: Any) -> Notification:
+    """A stored row as a Notification; ValueError/TypeError when a field is malformed."""
+    oid = row.originator_id
+    if isinstance(oid, bytes | memoryview):
+        oid = UUID(bytes=bytes(oid))
+    elif not isinstance(oid, UUID):
+        oid = UUID(str(oid))
+    version, topic, state = row.originator_version, row.topic, row.state
+    if not isinstance(version, int) or version < 0 or not isinstance(topic, str):
+        raise ValueError("malformed record")
+    if isinstance(state, memoryview):
+        state = bytes(state)
+    if not isinstance(state, bytes):
+        raise TypeError("malformed record")
+    return Notification(
+        id=row.id, originator_id=oid, originator_version=version, topic=topic, state=state
+    )
