@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from iubledger.decisions.index import DecisionIndex, Version
 from iubledger.policies.textscan import scan
 from iubledger.reports.participation import scope
+from iubledger.reports.protect import Skydd
 from iubledger.schemas.beslut import IDENTITY_FREE, PARAGRAF, Regim
 from iubledger.store import tables
 
@@ -35,6 +36,8 @@ IDENTITETSNYCKLAR = frozenset(
     }
 )
 K_ANONYMITET = 5
+#: The compliance report is for supervision, with exact counts.
+TILLSYN = Skydd(k=None, exakt_for="tillsyn (IVO) och nämndens egenkontroll")
 
 
 def _keys(obj: Any) -> set[str]:
@@ -51,7 +54,10 @@ def _week(day: date) -> str:
 
 
 def _minor(band: str | None) -> bool:
-    return band is not None and int(band.split("-", 1)[0].rstrip("+")) < 18
+    """A band wholly below 18 (a band such as 15-19 cannot tell, and is not counted)."""
+    if band is None or "-" not in band:
+        return False
+    return int(band.split("-", 1)[1]) < 18
 
 
 def _line(paragraf: str, kontroll: str, ok: bool, detalj: str) -> dict[str, Any]:
@@ -229,6 +235,7 @@ def build(
     return {
         "rapport": "efterlevnad",
         "period": {"fran": fran.isoformat(), "till": till.isoformat()},
+        "skydd": TILLSYN.as_json(False),
         "sammanfattning": {
             "insatser": len(rows),
             "avvikelser": deviations,

@@ -95,7 +95,7 @@ class SuppressedTable:
             return None
         return (
             f"Antal mellan 1 och {self.k - 1} redovisas inte, inte heller celler eller summor "
-            "som skulle röja dem (14 kap. 5 § SoL)."
+            "som skulle röja dem."
         )
 
 
@@ -110,8 +110,8 @@ def suppress(table: Table, k: int = DEFAULT_THRESHOLD) -> SuppressedTable:
     number is determined by the published ones and non-negativity, take the exposed position
     (first in row-major order over the bordered grid) and suppress the cheapest set of
     published positions that closes a cycle through it: fewest totals, then fewest zero
-    cells, then smallest sum of counts; ties go to the lower position. Totals are only
-    chosen when no set of cells can protect it.
+    cells, then smallest sum of counts; ties are broken by position. Totals are only chosen
+    when no set of cells can protect it.
     """
     if k < MIN_THRESHOLD:
         raise ValueError("threshold must be at least 3")

@@ -204,6 +204,7 @@ def build(
         "period": {"fran": fran.isoformat(), "till": till.isoformat(), "indelning": indelning},
         "skydd": skydd.as_json(suppressed),
         "insatser": insats_rows,
+        "summor": {key: per_measure[key]["totalt"] for key, _ in NYCKELTAL},
         "tabeller": {
             "aktivitet": aktivitet,
             "starter": starter,

@@ -168,6 +168,7 @@ _TABELL_NYCKLAR = {"titel", "rader", "kolumner", "celler"}
 
 _BLA = "#1f5fa8"
 _GRA = "#8c8c8c"
+_MORK = "#555555"
 _ORANGE = "#c0620b"
 _FARGER = ("#1f5fa8", "#c0620b", "#3a8a3a", "#7a4aa0", "#8c8c8c", "#b03a48")
 _SVG_RC = {
@@ -185,6 +186,7 @@ _SVG_RC = {
     "legend.fontsize": 7,
     "legend.frameon": False,
 }
+_SVG_FONTS = "'DejaVu Sans', 'Arial', 'Helvetica', sans-serif"
 _SVG_META = {"Date": None, "Creator": None, "Format": None, "Type": None}
 
 
@@ -217,7 +219,7 @@ def _tal(v: Any) -> str:
     if isinstance(v, float):
         return str(v).replace(".", ",")
     if isinstance(v, list):
-        return ", ".join(_tal(x) for x in v)
+        return ", ".join(_tal(x) for x in v) if v else "inga"
     return str(v)
 
 
@@ -274,8 +276,10 @@ def _scalar(v: Any) -> bool:
 
 
 def _in_period(report: dict[str, Any], datum: str) -> bool:
+    """After the first day and up to the last (as `effect.build`): a decision in force from
+    the first day is no change within the period."""
     p = report.get("period") or {}
-    return str(p.get("fran", "")) <= datum <= str(p.get("till", "9999"))
+    return str(p.get("fran", "")) < datum <= str(p.get("till", "9999"))
 
 
 # -- a renderer-neutral document -------------------------------------------------------------
@@ -308,7 +312,11 @@ class Grid:
     rader: list[list[str]]
     summa: list[str] | None = None
     not_: str | None = None
-    numerisk: bool = True
+    #: Indices of the numeric (right-aligned) columns; None: all but the first.
+    tal: frozenset[int] | None = None
+
+    def numeric(self, n: int) -> bool:
+        return n > 0 and (self.tal is None or n in self.tal)
 
 
 Block = Rubrik | Stycke | Uppgifter | Grid
@@ -318,12 +326,12 @@ def _grid(
     tab: dict[str, Any],
     *,
     titel: str | None = None,
-    hörn: str = "",
+    horn: str = "",
     marginaler: bool = True,
     extra: list[tuple[str, list[Any]]] | None = None,
 ) -> Grid:
     """A published count table: its cells, margins ('Summa') and optional extra columns."""
-    kolumner = [hörn, *(_varde(c) for c in tab["kolumner"])]
+    kolumner = [horn, *(_varde(c) for c in tab["kolumner"])]
     has_rows = bool(tab.get("celler"))
     rowsums = tab.get("radsummor") or []
     if marginaler and has_rows:
@@ -369,6 +377,9 @@ def _blocks(report: dict[str, Any], *, html: bool) -> list[Block]:
     else:
         body = []
         handled = {"rapport", "period", "skydd"}
+        summary = report.get("sammanfattning")
+        if html and isinstance(summary, dict) and all(map(_flat, summary.values())):
+            handled.add("sammanfattning")  # in the summary section already
     rest = {k: v for k, v in report.items() if k not in handled}
     if kind == "deltagande" and isinstance(report.get("tabeller"), dict):
         rest |= {
@@ -399,6 +410,7 @@ def _deltagande(report: dict[str, Any], *, html: bool) -> list[Block]:
                     ]
                     for i in insatser
                 ],
+                tal=frozenset(range(2, 2 + len(keys))),
             )
         )
     else:
@@ -420,7 +432,7 @@ def _deltagande(report: dict[str, Any], *, html: bool) -> list[Block]:
                     kolumner=["Nyckeltal", "Värde", "Nyckeltal", "Värde"],
                     rader=rows,
                     not_=note + ".",
-                    numerisk=False,
+                    tal=frozenset({1, 3}),
                 )
             )
     markers = [
@@ -435,7 +447,7 @@ def _deltagande(report: dict[str, Any], *, html: bool) -> list[Block]:
                 titel="Nämndens beslut som trädde i kraft under perioden",
                 kolumner=["Insats", "Datum", "Version", "Dokumentation"],
                 rader=markers,
-                numerisk=False,
+                tal=frozenset({2}),
             )
         )
     out.append(
@@ -444,8 +456,8 @@ def _deltagande(report: dict[str, Any], *, html: bool) -> list[Block]:
     tabeller = report.get("tabeller") or {}
     for key in _DELTAGANDE_TAB:
         if key in tabeller:
-            hörn = {"alder_kon": "Åldersgrupp", "starter": "Insats", "aktivitet": "Insats"}
-            out.append(_grid(tabeller[key], hörn=hörn.get(key, "Insats")))
+            horn = {"alder_kon": "Åldersgrupp", "starter": "Insats", "aktivitet": "Insats"}
+            out.append(_grid(tabeller[key], horn=horn.get(key, "Insats")))
     return out
 
 
@@ -504,19 +516,22 @@ def _effekt(report: dict[str, Any]) -> list[Block]:
                 _grid(
                     c["jamforelse"],
                     titel="Före och efter",
+                    horn="Period",
                     marginaler=False,
                     extra=[("Avbrottsandel (%)", [rates.get("fore"), rates.get("efter")])],
                 )
             )
         if c.get("kon_alder"):
-            out.append(_grid(c["kon_alder"], titel="Nya deltagare efter kön och ålder"))
+            out.append(
+                _grid(c["kon_alder"], titel="Nya deltagare efter kön och ålder", horn="Period")
+            )
     return out
 
 
 def _generic(obj: dict[str, Any]) -> list[Block]:
     """Any other report content: key/value lines, count tables and lists of records."""
     out: list[Block] = []
-    lines = [(_etikett(k), _tal(v)) for k, v in obj.items() if _flat(v)]
+    lines = [(_etikett(k), _visa(k, v)) for k, v in obj.items() if _flat(v)]
     if lines:
         out.append(Uppgifter(lines))
     for k, v in obj.items():
@@ -536,9 +551,14 @@ def _generic(obj: dict[str, Any]) -> list[Block]:
                 Grid(
                     titel=label,
                     kolumner=[_etikett(c) for c in cols],
-                    rader=[[_varde(_tal(x.get(c))) for c in cols] for x in v],
+                    rader=[[_visa(c, x.get(c)) for c in cols] for x in v],
                     not_=None if v else "Inga uppgifter att redovisa.",
-                    numerisk=False,
+                    tal=frozenset(
+                        n
+                        for n, c in enumerate(cols)
+                        if any(isinstance(x.get(c), int | float) for x in v)
+                        and all(x.get(c) is None or isinstance(x.get(c), int | float) for x in v)
+                    ),
                 )
             )
         elif isinstance(v, list):
@@ -552,6 +572,13 @@ def _generic(obj: dict[str, Any]) -> list[Block]:
                 else:
                     out.append(Stycke(_tal(x)))
     return out
+
+
+def _visa(key: str, v: Any) -> str:
+    """A value of generic content for a reader: regimes and known codes in words."""
+    if key in ("regim", "regim_fore", "regim_efter") and (v is None or isinstance(v, str)):
+        return _regim(v)
+    return VARDEN.get(v, _tal(v)) if isinstance(v, str) else _tal(v)
 
 
 def _flat(v: Any) -> bool:
@@ -596,6 +623,8 @@ def _console(report: dict[str, Any]) -> str:
                 for k, v in rader:
                     grid.add_row(Text(f"{k}:"), Text(v))
                 console.print(grid)
+            case Grid(titel, _, []):
+                console.print(Text(f"{titel}: {b.not_ or 'Inga uppgifter att redovisa.'}"))
             case Grid():
                 for part in _chunks(b):
                     console.print(_rich_table(part))
@@ -607,7 +636,7 @@ def _console(report: dict[str, Any]) -> str:
 def _chunks(g: Grid) -> list[Grid]:
     """Wide tables split into parts of at most _CHUNK value columns (row labels repeated)."""
     n = len(g.kolumner) - 1
-    if n <= _CHUNK or not g.numerisk:
+    if n <= _CHUNK or g.tal is not None:
         return [g]
     parts = []
     for lo in range(1, n + 1, _CHUNK):
@@ -633,9 +662,17 @@ def _rich_table(g: Grid) -> RichTable:
         box=box.SQUARE,
         header_style="bold",
     )
+    rows = [*g.rader, *([g.summa] if g.summa else [])]
     for n, c in enumerate(g.kolumner):
-        numeric = g.numerisk and n > 0
-        t.add_column(Text(c), justify="right" if numeric else "left", no_wrap=numeric)
+        widest = max((len(r[n]) for r in rows if n < len(r)), default=0)
+        # numbers never wrap (headers may); row labels keep room for a word or two
+        least = widest if g.numeric(n) else min(widest, 24 if n == 0 else 12)
+        t.add_column(
+            Text(c),
+            justify="right" if g.numeric(n) else "left",
+            min_width=max(least, 2),
+            overflow="fold",
+        )
     for n, r in enumerate(g.rader):
         t.add_row(*(Text(x) for x in r), end_section=g.summa is not None and n == len(g.rader) - 1)
     if g.summa:
@@ -767,6 +804,8 @@ def _csv_walk(obj: Any, avsnitt: str, insats: Any, rad: Any, row: Any) -> None:
     elif isinstance(obj, dict):
         ident = obj.get("insats", insats) if _scalar(obj.get("insats", insats)) else insats
         for k, v in obj.items():
+            if v == []:
+                continue
             if _flat(v):
                 row(avsnitt, ident, rad, k, v)
             else:
@@ -801,6 +840,7 @@ h4 { font-size: 1rem; margin-top: 1.2rem; }
 figure { margin: 0; border: 1px solid #ddd; border-radius: 4px; padding: .4rem; background: #fff; }
 figure svg { width: 100%; height: auto; }
 figure svg * { stroke-linejoin: round; stroke-linecap: butt; }
+figure svg text { font-family: "DejaVu Sans", Arial, Helvetica, sans-serif; }
 figcaption { font-size: .85rem; color: #444; }
 .tabell { overflow-x: auto; margin: 1rem 0; }
 table { border-collapse: collapse; font-size: .9rem; }
@@ -874,7 +914,8 @@ def _html(report: dict[str, Any]) -> str:
             if g.diagram:
                 parts.append(f'<div class="diagram{" bred" if g.bred else ""}">')
                 for d in g.diagram:
-                    parts.append(f"<figure>{d.svg}<figcaption>{_e(d.text)}</figcaption></figure>")
+                    svg = d.svg.replace("<svg ", f'<svg role="img" aria-label="{_e(d.text)}" ', 1)
+                    parts.append(f"<figure>{svg}<figcaption>{_e(d.text)}</figcaption></figure>")
                 parts.append("</div>")
         parts.append("</section>")
     parts += ['<section id="tabeller">', "<h2>Tabeller</h2>"]
@@ -913,7 +954,12 @@ def _sammanfattning(report: dict[str, Any]) -> list[str]:
             text += " Totalt för perioden – " + "; ".join(figures) + "."
         n = sum(1 for i in insatser for _ in _markeringar(report, i))
         out = [text]
-        if n:
+        if n == 1:
+            out.append(
+                "Under perioden trädde 1 nytt beslut av nämnden i kraft; det markeras med en "
+                "streckad linje i diagrammen."
+            )
+        elif n:
             out.append(
                 f"Under perioden trädde {n} nya beslut av nämnden i kraft; de markeras med "
                 "streckade linjer i diagrammen."
@@ -932,7 +978,11 @@ def _sammanfattning(report: dict[str, Any]) -> list[str]:
     lines = [f"Perioden {span}."] if p else []
     summary = report.get("sammanfattning")
     if isinstance(summary, dict):
-        lines += [f"{_etikett(k)}: {_tal(v)}" for k, v in summary.items() if _flat(v)]
+        lines += [
+            _tal(v) if k == "text" else f"{_etikett(k)}: {_visa(k, v)}"
+            for k, v in summary.items()
+            if _flat(v)
+        ]
     elif _flat(summary) and summary is not None:
         lines.append(_tal(summary))
     return lines
@@ -975,23 +1025,28 @@ def _html_block(b: Block) -> str:
 
 
 def _html_table(g: Grid) -> str:
-    def td(v: str) -> str:
-        if not g.numerisk:
+    if not g.rader:
+        note = g.not_ or "Inga uppgifter att redovisa."
+        return f"<p><strong>{_e(g.titel)}:</strong> {_e(note)}</p>"
+
+    def td(n: int, v: str) -> str:
+        if not g.numeric(n):
             return f"<td>{_e(v)}</td>"
         cls = "tal dold" if v == DOLD else "tal"
         extra = ' title="Redovisas inte"' if v == DOLD else ""
         return f'<td class="{cls}"{extra}>{_e(v)}</td>'
 
     head = "".join(f'<th scope="col">{_e(c)}</th>' for c in g.kolumner)
-    body = "".join(
-        f'<tr><th scope="row">{_e(r[0])}</th>{"".join(td(v) for v in r[1:])}</tr>' for r in g.rader
-    )
+
+    def cells(row: list[str]) -> str:
+        return "".join(td(n, v) for n, v in enumerate(row[1:], 1))
+
+    body = "".join(f'<tr><th scope="row">{_e(r[0])}</th>{cells(r)}</tr>' for r in g.rader)
     out = [f'<div class="tabell"><table><caption>{_e(g.titel)}</caption>']
     out.append(f"<thead><tr>{head}</tr></thead>")
     out.append(f"<tbody>{body}</tbody>")
     if g.summa:
-        foot = "".join(td(v) for v in g.summa[1:])
-        out.append(f'<tfoot><tr><th scope="row">{_e(g.summa[0])}</th>{foot}</tr></tfoot>')
+        out.append(f'<tfoot><tr><th scope="row">{_e(g.summa[0])}</th>{cells(g.summa)}</tr></tfoot>')
     out.append("</table></div>")
     if g.not_:
         out.append(f"<p>{_e(g.not_)}</p>")
@@ -1028,6 +1083,14 @@ def _svg(fig: Figure, n: int) -> str:
 
     svg = re.sub(r' id="([^"]+)"', ident, svg)
     svg = re.sub(r'(href="#|url\(#)([^")]+)', lambda m: f"{m[1]}{prefix}{m[2]}", svg)
+    # smaller: the font list is in the page's CSS, whitespace between elements and in path
+    # data is insignificant, and so are rotations by 0 degrees
+    svg = svg.replace(f"font-family: {_SVG_FONTS}; ", "").replace(
+        f"; font-family: {_SVG_FONTS}", ""
+    )
+    svg = re.sub(r' transform="rotate\(-0 [0-9.]+ [0-9.]+\)"', "", svg)
+    svg = re.sub(r"\s*\n\s*", " ", svg)
+    svg = re.sub(r">\s+<", "><", svg)
     return svg.strip()
 
 
@@ -1137,7 +1200,7 @@ def _serie_figure(
     low = blended_transform_factory(ax.transData, ax.transAxes)
     for x, v in zip(xs, values, strict=True):
         if v is None:
-            ax.text(x, 0.02, DOLD, transform=low, ha="center", va="bottom", color=_GRA, fontsize=7)
+            ax.text(x, 0.02, DOLD, transform=low, ha="center", va="bottom", color=_MORK, fontsize=8)
     for m in markers:
         x = _marker_x(str(m.get("datum")), cols, indelning)
         if x is None:
@@ -1153,6 +1216,7 @@ def _serie_figure(
             va="top",
             fontsize=6.5,
             color=_ORANGE,
+            bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 0.6},
         )
     step = max(1, math.ceil(len(cols) / 4))
     ax.set_xticks(xs[::step], labels=cols[::step])
@@ -1186,8 +1250,8 @@ def _grouped_bars(
                     transform=low,
                     ha="center",
                     va="bottom",
-                    color=_GRA,
-                    fontsize=7,
+                    color=_MORK,
+                    fontsize=8,
                 )
     ax.set_xticks(range(len(labels)), labels=labels)
     ax.set_ylim(bottom=0)
