@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -24,7 +24,7 @@ from iubledger.config import Settings, resolve
 from iubledger.decisions.index import natural_key
 from iubledger.keys import KeyCustodyError, KeyStore
 from iubledger.roles import Forbidden
-from iubledger.schemas.base import Rejected
+from iubledger.schemas.base import Problem, Rejected
 from iubledger.store.cipher import CipherKeyError
 from iubledger.store.ledger import Ledger
 
@@ -246,32 +246,47 @@ def append(
         fail(c, "fil", f"{path}: cannot read ({type(e).__name__})")
     refused = 0
     with open_ledger(c) as ledger, source, progress(c, "append") as tick:
-        for number, line in enumerate(source, start=1):
-            if not line.strip():
-                continue
-            try:
-                result = {"line": number, "ok": True, **ledger.append(line)}
-            except Rejected as e:
-                refused += 1
-                result = {
-                    "line": number,
-                    "ok": False,
-                    "error": e.problems[0].as_dict(),
-                    "problems": [p.as_dict() for p in e.problems],
-                }
-            except Forbidden as e:
-                refused += 1
-                result = {
-                    "line": number,
-                    "ok": False,
-                    "error": {"code": "behorighet", "field": "utforare", "message": str(e)},
-                }
-            print(json.dumps(result, ensure_ascii=False), flush=False)
-            tick()
+        for chunk in _chunks(enumerate(source, start=1), BATCH):
+            lines = [(n, line) for n, line in chunk if line.strip()]
+            for (number, _), r in zip(
+                lines, ledger.append_batch([x for _, x in lines]), strict=True
+            ):
+                if isinstance(r, dict):
+                    result = {"line": number, "ok": True, **r}
+                else:
+                    refused += 1
+                    problems = (
+                        r.problems
+                        if isinstance(r, Rejected)
+                        else [Problem("behorighet", "utforare", str(r))]
+                    )
+                    result = {
+                        "line": number,
+                        "ok": False,
+                        "error": problems[0].as_dict(),
+                        "problems": [p.as_dict() for p in problems],
+                    }
+                print(json.dumps(result, ensure_ascii=False))
+                tick()
     sys.stdout.flush()
     if refused:
         err.print(f"{refused} line(s) refused; nothing was stored for them")
         raise typer.Exit(1)
+
+
+#: Lines per transaction in `append`; every line is still atomic on its own.
+BATCH = 500
+
+
+def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    chunk: list[Any] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 @contextmanager

@@ -27,6 +27,7 @@ FRAN, TILL = date(2025, 10, 1), date(2026, 9, 30)
 AMENDED = "3.1.5"
 AMENDED_FROM = date(2026, 4, 1)
 SEED = 1
+BATCH = 500
 
 
 def amendment() -> tuple[str, str]:
@@ -86,14 +87,15 @@ def run(
     result = Outcome()
     ledger.import_decisions([(n, catalogs.read(n)) for n in ("alingsas", "ks-2025-510")])
     ledger.import_decisions([amendment()])
-    for line in lines if lines is not None else stream():
-        try:
-            ledger.append(line)
-            result.appended += 1
-        except Rejected as e:
-            code = e.problems[0].code
-            result.refused[code] = result.refused.get(code, 0) + 1
-        tick()
+    todo = lines if lines is not None else stream()
+    for start in range(0, len(todo), BATCH):
+        for r in ledger.append_batch(todo[start : start + BATCH]):
+            if isinstance(r, dict):
+                result.appended += 1
+            else:
+                code = r.problems[0].code if isinstance(r, Rejected) else "behorighet"
+                result.refused[code] = result.refused.get(code, 0) + 1
+            tick()
     ledger.checkpoint()
     ledger.project()
     index = ledger.decision_index()

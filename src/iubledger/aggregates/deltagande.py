@@ -22,6 +22,7 @@ class Deltagande(Aggregate):
         self.utforare: str = post["utforare"]
         self.typer: list[str] = []
         self.villkor_utfall: str | None = None
+        self.startdatum: str | None = None
         self._folj(post)
 
     @event("Registrerad")
@@ -32,6 +33,8 @@ class Deltagande(Aggregate):
         self.typer.append(post["type"])
         if post["type"] == "villkorskontroll":
             self.villkor_utfall = post["utfall"]
+        elif post["type"] == "start":
+            self.startdatum = post["datum"]
 
     @property
     def startad(self) -> bool:

@@ -33,15 +33,13 @@ class Problem:
         return {"code": self.code, "field": self.field, "message": self.message}
 
 
-def field_path(loc: tuple[int | str, ...]) -> str:
-    """Dotted path of a location; a key that is not a plain field name is masked.
-
-    An unknown key is user input and could itself be an identity value.
-    """
-    return (
-        ".".join(str(p) if isinstance(p, int) or _SAFE_LOC.match(p) else "?" for p in loc)
-        or "(dokument)"
-    )
+def field_path(loc: tuple[int | str, ...], *, unknown_key: bool = False) -> str:
+    """Dotted path of a location. An unknown key is user input and could itself be an
+    identity value, so it is never repeated; other parts must look like field names."""
+    parts = [str(p) if isinstance(p, int) or _SAFE_LOC.match(p) else "?" for p in loc]
+    if unknown_key and parts:
+        parts[-1] = "(okänt fält)"
+    return ".".join(parts) or "(dokument)"
 
 
 def _message(error: dict) -> str:
@@ -53,7 +51,11 @@ def _message(error: dict) -> str:
 def problems_from(error: ValidationError) -> list[Problem]:
     """Translate pydantic errors into problems; `input` is dropped, messages name the rule."""
     return [
-        Problem(code=e["type"], field=field_path(tuple(e["loc"])), message=_message(e))
+        Problem(
+            code=e["type"],
+            field=field_path(tuple(e["loc"]), unknown_key=e["type"] == "extra_forbidden"),
+            message=_message(e),
+        )
         for e in error.errors(include_input=False, include_url=False)
     ]
 

@@ -16,7 +16,11 @@ import nacl.encoding
 import nacl.hash
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import (
+    IntegrityError,
+    MapperDeserialisationError,
+    OperationalError,
+)
 from pydantic import ValidationError
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
@@ -42,6 +46,7 @@ from iubledger.schemas.base import Problem, Rejected, problems_from
 from iubledger.schemas.beslut import BeslutsFil, InsatsBeslut, Regim
 from iubledger.schemas.handelser import FOLJER_DELTAGANDE, HANDELSE, Start, UtforarHandelse
 from iubledger.store import tables
+from iubledger.store.cipher import CipherKeyError
 
 CIPHER_TOPIC = "iubledger.store.cipher:XChaCha20Cipher"
 
@@ -64,6 +69,7 @@ class Ledger(Application):
             "SQLALCHEMY_URL": settings.database_url,
             "CIPHER_TOPIC": CIPHER_TOPIC if at_rest_cipher else "",
             "CIPHER_KEY": self.keys.at_rest_key() if at_rest_cipher else "",
+            "AGGREGATE_CACHE_MAXSIZE": "20000",
         }
         super().__init__(env)
         self._index: DecisionIndex | None = None
@@ -73,6 +79,21 @@ class Ledger(Application):
         engine = self.recorder.datastore.engine  # type: ignore[attr-defined]
         for md in (tables.metadata, merkle_log.metadata, runner.metadata, projection_metadata):
             md.create_all(engine)
+        if at_rest_cipher:
+            self._check_at_rest_key()
+
+    def _check_at_rest_key(self) -> None:
+        """A wrong at-rest key is a clear error at once, never garbage later."""
+        first = self.recorder.select_notifications(None, 1)
+        if first:
+            try:
+                self.mapper.to_domain_event(first[0])
+            except MapperDeserialisationError as e:
+                if isinstance(e.__cause__, CipherKeyError):
+                    raise CipherKeyError(
+                        "the at-rest key does not open this store (wrong key file?)"
+                    ) from None
+                raise
 
     def close(self) -> None:
         self.keys.close()
@@ -82,8 +103,15 @@ class Ledger(Application):
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        with self.recorder.transaction() as session:  # type: ignore[attr-defined]
-            yield session
+        """A database transaction (joined when one is already open). If it fails, cached
+        aggregates that may hold its unsaved events are dropped."""
+        try:
+            with self.recorder.transaction() as session:  # type: ignore[attr-defined]
+                yield session
+        except BaseException:
+            if self.repository.cache is not None:
+                self.repository.cache.clear()  # type: ignore[attr-defined]
+            raise
 
     def _commit(self, *aggregates: Aggregate, session: Session | None = None) -> list[int]:
         """Store the pending events of `aggregates` and extend the Merkle log, atomically;
@@ -115,6 +143,31 @@ class Ledger(Application):
                     {(datetime.now(UTC).date(), rule): 1},
                 )
             raise
+
+    def append_batch(
+        self, raws: Sequence[str | bytes | dict[str, Any]], actor: Actor = OPERATOR
+    ) -> list[dict[str, Any] | Rejected | Forbidden]:
+        """Append many events in one transaction. Each line is still atomic: every check that
+        can refuse a line runs before it writes anything, so a refused line stores nothing
+        and the others are kept. Returns, per line, the result or the refusal."""
+        out: list[dict[str, Any] | Rejected | Forbidden] = []
+        try:
+            with self.transaction():
+                for raw in raws:
+                    try:
+                        out.append(self.append(raw, actor))
+                    except (Rejected, Forbidden) as e:
+                        out.append(e)
+        except (IntegrityError, OperationalError):
+            # A conflict with another writer: the whole batch rolled back; redo it line by
+            # line, each in its own transaction (idempotency keeps stored lines single).
+            out = []
+            for raw in raws:
+                try:
+                    out.append(self.append(raw, actor))
+                except (Rejected, Forbidden) as e:
+                    out.append(e)
+        return out
 
     def _append(self, raw: str | bytes | dict[str, Any], actor: Actor) -> dict[str, Any]:
         text = json.dumps(raw, default=str) if isinstance(raw, dict) else raw
@@ -280,6 +333,10 @@ class Ledger(Application):
         if h.type in ("tillfalle", "avslut", "avbrott") and not agg.startad:
             raise Rejected(
                 [Problem("ej_startad", "deltagande", f"a {h.type} needs a started participation")]
+            )
+        if agg.startdatum is not None and h.datum.isoformat() < agg.startdatum:
+            raise Rejected(
+                [Problem("fore_start", "datum", "the date is before the participation started")]
             )
         return agg
 
@@ -461,8 +518,14 @@ class Ledger(Application):
                 [Problem("gallrad", "deltagande", "the subject key was deleted (gallring)")]
             )
         opened: dict[str, Any] = {}
+        notes: list[str] = []
         for seal_ in seals:
-            opened.update(open_seal(key, seal_["subjekt"], seal_["data"]))
+            fields = open_seal(key, seal_["subjekt"], seal_["data"])
+            if "anteckning" in fields:
+                notes.append(fields.pop("anteckning"))
+            opened.update(fields)
+        if notes:
+            opened["anteckningar"] = notes
         return opened
 
     def _register(self) -> Beslutsregister:
