@@ -236,6 +236,9 @@ def append(
     path: Annotated[
         str, typer.Argument(help="JSON Lines file of utförare events, or - for stdin")
     ] = "-",
+    receipts: Annotated[
+        bool, typer.Option(help="After the input, sign a checkpoint and print a receipt per event")
+    ] = False,
 ) -> None:
     """Append utförare events: one result line per input line; each line atomic; a repeated
     client id returns the first result."""
@@ -245,6 +248,7 @@ def append(
     except OSError as e:
         fail(c, "fil", f"{path}: cannot read ({type(e).__name__})")
     refused = 0
+    accepted: list[tuple[int, int]] = []
     with open_ledger(c) as ledger, source, progress(c, "append") as tick:
         for chunk in _chunks(enumerate(source, start=1), BATCH):
             lines = [(n, line) for n, line in chunk if line.strip()]
@@ -267,7 +271,14 @@ def append(
                         "problems": [p.as_dict() for p in problems],
                     }
                 print(json.dumps(result, ensure_ascii=False))
+                if result["ok"]:
+                    accepted.append((number, result["position"]))
                 tick()
+        if receipts and accepted:
+            ledger.checkpoint()
+            proofs = ledger.receipts([p for _, p in accepted])
+            for (number, _), proof in zip(accepted, proofs, strict=True):
+                print(json.dumps({"line": number, "receipt": proof}, ensure_ascii=False))
     sys.stdout.flush()
     if refused:
         err.print(f"{refused} line(s) refused; nothing was stored for them")
@@ -291,9 +302,18 @@ def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
 
 @contextmanager
 def progress(c: Context, label: str, total: int | None = None) -> Iterator[Callable[[], None]]:
-    """A live progress bar on stderr when it is a terminal; silent otherwise."""
+    """A live progress bar on stderr when it is a terminal; otherwise a line now and then."""
     if not err.is_terminal:
-        yield lambda: None
+        step = max(1, total // 10) if total else 10_000
+        done = 0
+
+        def count() -> None:
+            nonlocal done
+            done += 1
+            if done % step == 0:
+                err.print(f"{label}: {done}" + (f" / {total}" if total else ""))
+
+        yield count
         return
     from rich.progress import (
         BarColumn,

@@ -127,13 +127,6 @@ def subtree_root(session: Session, start: int, end: int) -> bytes:
     return node_hash(subtree_root(session, start, start + k), subtree_root(session, start + k, end))
 
 
-def leaf_at(session: Session, position: int) -> bytes | None:
-    h = session.execute(
-        select(nodes.c.hash).where(nodes.c.level == 0, nodes.c.idx == position)
-    ).scalar()
-    return None if h is None else bytes(h)
-
-
 def inclusion(session: Session, index: int, size: int) -> list[bytes]:
     """RFC 9162 inclusion proof of leaf `index` in the tree of `size`, from stored nodes."""
     return inclusion_proof(index, size, lambda a, b: subtree_root(session, a, b))

@@ -34,6 +34,7 @@ from iubledger.decisions.start import start_problems, villkor_outcome
 from iubledger.decisions.villkor import Fakta, Utfall
 from iubledger.integrity import checkpoints
 from iubledger.integrity import log as merkle_log
+from iubledger.integrity.merkle import inclusion_proof
 from iubledger.keys import KeyStore
 from iubledger.policies.crypto import open_seal
 from iubledger.policies.regimes import apply
@@ -438,13 +439,18 @@ class Ledger(Application):
     def receipt(self, position: int, tree_size: int | None = None) -> dict[str, Any]:
         """Evidence that the record at `position` is in the log: its leaf hash and an
         inclusion proof against a signed checkpoint (the latest, or the one of `tree_size`)."""
+        return self.receipts([position], tree_size)[0]
+
+    def receipts(
+        self, positions: Sequence[int], tree_size: int | None = None
+    ) -> list[dict[str, Any]]:
+        """Receipts for many positions against one checkpoint, sharing the subtree look-ups."""
         with self.transaction() as session:
             signed = checkpoints.all_checkpoints(session)
-            cps = [c for c in signed if c.tree_size > position]
+            cps = [c for c in signed if c.tree_size > max(positions, default=0)]
             if tree_size is not None:
                 cps = [c for c in cps if c.tree_size == tree_size]
-            leaf = merkle_log.leaf_at(session, position)
-            if leaf is None or not cps:
+            if not cps:
                 raise Rejected(
                     [
                         Problem(
@@ -455,13 +461,22 @@ class Ledger(Application):
                     ]
                 )
             cp = cps[-1]
-            proof = merkle_log.inclusion(session, position, cp.tree_size)
-        return {
-            "position": position,
-            "leaf_hash": leaf.hex(),
-            "proof": [p.hex() for p in proof],
-            "checkpoint": cp.as_json(),
-        }
+            memo: dict[tuple[int, int], bytes] = {}
+
+            def subtree(a: int, b: int) -> bytes:
+                if (a, b) not in memo:
+                    memo[(a, b)] = merkle_log.subtree_root(session, a, b)
+                return memo[(a, b)]
+
+            return [
+                {
+                    "position": p,
+                    "leaf_hash": subtree(p, p + 1).hex(),
+                    "proof": [h.hex() for h in inclusion_proof(p, cp.tree_size, subtree)],
+                    "checkpoint": cp.as_json(),
+                }
+                for p in positions
+            ]
 
     def consistency(self, old: int, new: int) -> list[str]:
         with self.transaction() as session:
