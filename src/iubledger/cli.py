@@ -603,6 +603,8 @@ def demo(ctx: typer.Context) -> None:
     lines = job.stream()
     out.print(f"Simulated {len(lines)} utförare events, {job.FRAN} – {job.TILL}.")
     with open_ledger(c) as ledger, progress(c, "append", total=len(lines)) as tick:
+        if ledger.recorder.max_notification_id() is not None:
+            fail(c, "databas", "the demo needs an empty database; give --db a new one")
         result = job.run(ledger, d / "rapporter", render, tick=tick, lines=lines)
     assert result.verify is not None and result.participation is not None
     out.print(
