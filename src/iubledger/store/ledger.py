@@ -92,7 +92,8 @@ class Ledger(Application):
             except MapperDeserialisationError as e:
                 if isinstance(e.__cause__, CipherKeyError):
                     raise CipherKeyError(
-                        "the at-rest key does not open this store (wrong key file, or a database that belongs to another data dir?)"
+                        "the at-rest key does not open this store (wrong key file, or a "
+                        "database that belongs to another data dir?)"
                     ) from None
                 raise
 
