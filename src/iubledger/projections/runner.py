@@ -12,6 +12,7 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, Protocol
 
+import sqlalchemy.exc
 from sqlalchemy import BigInteger, Column, MetaData, String, Table, delete, insert, select, update
 from sqlalchemy.orm import Session
 
@@ -52,7 +53,10 @@ def _advance(session: Session, name: str, old: int, new: int) -> None:
     """Move the tracking position first in the transaction (taking the write lock);
     if another runner moved it, roll back rather than count twice."""
     if old == 0:  # a concurrent first insert fails on the primary key and rolls back
-        session.execute(insert(tracking).values(projektion=name, notifikation=new))
+        try:
+            session.execute(insert(tracking).values(projektion=name, notifikation=new))
+        except sqlalchemy.exc.IntegrityError:
+            raise ConcurrentUpdate(name) from None
         return
     done = session.execute(
         update(tracking)

@@ -1,0 +1,469 @@
+"""Reports for the nämnd: every published number is the projection's, and disclosure
+control holds in every table (14 kap. 5 § SoL: aggregates must not re-identify).
+
+The effect report compares equal windows around each decision change (here the
+amendment that moves Beroenderådgivning, alingsas/3.1.5, from 14 kap. 4 § to an undantag
+under 14 kap. 5 § from 2026-04-01).
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from sqlalchemy import distinct, func, select
+
+from iubledger import catalogs, demo
+from iubledger.config import Settings, resolve
+from iubledger.keys import KeyStore
+from iubledger.projections.deltagande import aktiv, matt
+from iubledger.reports import effect, participation
+from iubledger.reports.protect import STANDARD, Skydd, share
+from iubledger.schemas.beslut import BeslutsFil
+from iubledger.schemas.handelser import AVBROTTSORSAKER
+from iubledger.simulate import simulate
+from iubledger.store.ledger import Ledger
+
+FRAN, TILL = date(2026, 2, 1), date(2026, 5, 31)
+CHANGE = date(2026, 4, 1)
+AMENDED = "alingsas/3.1.5"
+K = 5
+assert STANDARD.k == K
+EXAKT_FOR = "Socialnämndens utredare för uppföljning av Beroenderådgivningen"
+
+
+def settings_for(data_dir: Path) -> Settings:
+    return resolve(str(data_dir), f"sqlite:///{(data_dir / 'ledger.sqlite').resolve()}")
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """alingsas with the amendment, a simulated stream over the period, projected."""
+    root = tmp_path_factory.mktemp("reports") / "d"
+    s = settings_for(root)
+    KeyStore(s.key_dir).init()
+    ledger = Ledger(s)
+    try:
+        ledger.import_decisions([("alingsas", catalogs.read("alingsas"))])
+        ledger.import_decisions([demo.amendment()])
+        fil = BeslutsFil.model_validate_json(catalogs.read("alingsas"))
+        for e in simulate(fil, FRAN, TILL, seed=3, scale=0.3):
+            ledger.append(e)
+        ledger.project()
+    finally:
+        ledger.close()
+    return root
+
+
+@pytest.fixture(scope="module")
+def ledger(store: Path) -> Iterator[Ledger]:
+    """The module store, read only."""
+    opened = Ledger(settings_for(store))
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+def build(ledger: Ledger, skydd: Skydd = STANDARD) -> dict[str, Any]:
+    with ledger.transaction() as session:
+        return participation.build(session, ledger.decision_index(), FRAN, TILL, skydd=skydd)
+
+
+@pytest.fixture(scope="module")
+def report(ledger: Ledger) -> dict[str, Any]:
+    return build(ledger)
+
+
+# -- the projection, read without the report code ----------------------------------------
+
+
+class Counts:
+    """Counts straight from the projection tables: by insats, and by insats and month."""
+
+    def __init__(self, ledger: Ledger, fran: date = FRAN, till: date = TILL) -> None:
+        self.by: dict[str, Counter[tuple[str, str]]] = defaultdict(Counter)
+        self.monthly: dict[str, Counter[tuple[str, str]]] = defaultdict(Counter)
+        with ledger.transaction() as session:
+            rows = session.execute(
+                select(matt.c.dag, matt.c.insats, matt.c.matt, matt.c.varde, matt.c.antal).where(
+                    matt.c.dag >= fran, matt.c.dag <= till
+                )
+            ).all()
+            unique = session.execute(
+                select(aktiv.c.insats, func.count(distinct(aktiv.c.nyckel)))
+                .where(aktiv.c.dag >= fran, aktiv.c.dag <= till)
+                .group_by(aktiv.c.insats)
+            ).all()
+        for dag, insats, m, v, n in rows:
+            self.by[insats][(m, v)] += n
+            month = f"{dag.year}-{dag.month:02d}"
+            if (m, v) == ("tillfalle", "individ") or m in ("narvaro", "start"):
+                self.monthly[insats][(month, "start" if m == "start" else "aktivitet")] += n
+        self.unique = Counter({insats: n for insats, n in unique})
+
+    def total(self, insats: str, m: str) -> int:
+        return sum(n for (mm, _), n in self.by[insats].items() if mm == m)
+
+    def key(self, insats: str, key: str) -> int:
+        c = self.by[insats]
+        return {
+            "kontakter": c[("kontakt", "")],
+            "starter": c[("start", "")],
+            "unika": self.unique[insats],
+            "tillfallen": c[("tillfalle", "individ")],
+            "gruppsessioner": c[("tillfalle", "grupp")],
+            "gruppnarvaro": self.total(insats, "narvaro"),
+            "avslut": c[("avslut", "")],
+            "avbrott": self.total(insats, "avbrott"),
+            "hanvisningar": c[("hanvisning", "")],
+            "villkor_ej_uppfyllda": c[("villkor", "ej_uppfyllda")],
+        }[key]
+
+
+@pytest.fixture(scope="module")
+def counts(ledger: Ledger) -> Counts:
+    return Counts(ledger)
+
+
+def published_tables(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Every table the report publishes. A key figure is a one-column table of insatser
+    whose total is in `summor` (the row total of a one-column table is the cell itself)."""
+    out: dict[str, dict[str, Any]] = {}
+    for key, _ in participation.NYCKELTAL:
+        cells = [[i["nyckeltal"][key]] for i in report["insatser"]]
+        out[f"nyckeltal:{key}"] = {
+            "rader": [i["insats"] for i in report["insatser"]],
+            "kolumner": [key],
+            "celler": cells,
+            "radsummor": [c[0] for c in cells],
+            "kolumnsummor": [report["summor"][key]],
+            "totalt": report["summor"][key],
+        }
+    out.update(report["tabeller"])
+    return out
+
+
+def true_tables(report: dict[str, Any], counts: Counts) -> dict[str, list[list[int]]]:
+    """The exact cells of every published table, from the projection."""
+    ids = [i["insats"] for i in report["insatser"]]
+    out = {
+        f"nyckeltal:{key}": [[counts.key(i, key)] for i in ids]
+        for key, _ in participation.NYCKELTAL
+    }
+    months = report["tabeller"]["aktivitet"]["kolumner"]
+    assert months == ["2026-02", "2026-03", "2026-04", "2026-05"]
+    out["aktivitet"] = [[counts.monthly[i][(p, "aktivitet")] for p in months] for i in ids]
+    out["starter"] = [[counts.monthly[i][(p, "start")] for p in months] for i in ids]
+    kon_alder: Counter[tuple[str, str]] = Counter()
+    for i in ids:
+        for (m, v), n in counts.by[i].items():
+            if m in ("start_kon_alder", "narvaro"):
+                kon, band = v.split("|")
+                kon_alder[(band, kon)] += n
+    tab = report["tabeller"]["alder_kon"]
+    assert set(tab["rader"]) == {b for b, _ in +kon_alder}
+    assert set(tab["kolumner"]) == {g for _, g in +kon_alder}
+    out["alder_kon"] = [[kon_alder[(b, g)] for g in tab["kolumner"]] for b in tab["rader"]]
+    assert report["tabeller"]["avbrottsorsaker"]["kolumner"] == list(AVBROTTSORSAKER)
+    out["avbrottsorsaker"] = [[counts.by[i][("avbrott", o)] for o in AVBROTTSORSAKER] for i in ids]
+    return out
+
+
+def bordered(cells: list[list[int]]) -> list[list[int]]:
+    """Cells with row totals, column totals and the grand total on the border."""
+    rows = [[*r, sum(r)] for r in cells]
+    return [*rows, [sum(col) for col in zip(*rows, strict=True)]]
+
+
+def published_bordered(tab: dict[str, Any]) -> list[list[int | None]]:
+    rows = [[*r, t] for r, t in zip(tab["celler"], tab["radsummor"], strict=True)]
+    return [*rows, [*tab["kolumnsummor"], tab["totalt"]]]
+
+
+def recoverable(true: list[list[int]], shown: list[list[int | None]]) -> set[tuple[int, int]]:
+    """Hidden positions a reader can compute back, by brute force over the table's lines:
+    a line (row or column, totals included) with one unknown gives it away; a line whose
+    known total equals its known cells says every unknown cell in it is 0. What is found
+    becomes known and the lines are read again, until nothing changes."""
+    m, n = len(true) - 1, len(true[0]) - 1
+    known = {(i, j) for i in range(m + 1) for j in range(n + 1) if shown[i][j] is not None}
+    hidden = {(i, j) for i in range(m + 1) for j in range(n + 1)} - known
+    lines = [([(i, j) for j in range(n)], (i, n)) for i in range(m + 1)]
+    lines += [([(i, j) for i in range(m)], (m, j)) for j in range(n + 1)]
+    changed = True
+    while changed:
+        changed = False
+        for parts, margin in lines:
+            unknown = [p for p in [*parts, margin] if p not in known]
+            found: list[tuple[int, int]] = []
+            if len(unknown) == 1:
+                found = unknown
+            elif unknown and margin in known:
+                rest = true[margin[0]][margin[1]] - sum(
+                    true[i][j] for i, j in parts if (i, j) in known
+                )
+                if rest == 0:
+                    found = unknown
+            if found:
+                known.update(found)
+                changed = True
+    return hidden & known
+
+
+def test_recoverable_finds_what_a_reader_could_compute() -> None:
+    """The brute force itself: one hidden cell in a row with a published total is found;
+    a 2x2 block of hidden cells is not; a hidden total next to published cells is."""
+    true = bordered([[3, 7], [6, 8]])
+    one = [[None, 7, 10], [6, 8, 14], [9, 15, 24]]
+    assert recoverable(true, one) == {(0, 0)}
+    block = [[None, None, 10], [None, None, 14], [9, 15, 24]]
+    assert recoverable(true, block) == set()
+    total = [[3, 7, None], [6, 8, 14], [9, 15, 24]]
+    assert recoverable(true, total) == {(0, 2)}
+    zeros = bordered([[0, 0, 9], [5, 6, 9]])
+    shown = [[None, None, 9, 9], [5, 6, 9, 20], [5, 6, 18, 29]]
+    assert recoverable(zeros, shown) == {(0, 0), (0, 1)}
+
+
+# -- the participation report -----------------------------------------------------------
+
+
+def test_every_published_count_is_the_projection_count(
+    report: dict[str, Any], counts: Counts
+) -> None:
+    truth = true_tables(report, counts)
+    tables = published_tables(report)
+    assert set(truth) == set(tables)
+    for name, cells in truth.items():
+        shown = published_bordered(tables[name])
+        full = bordered(cells)
+        assert len(shown) == len(full), name
+        for i, row in enumerate(full):
+            for j, value in enumerate(row):
+                assert shown[i][j] in (None, value), (name, i, j)
+    published = sum(v is not None for t in tables.values() for r in t["celler"] for v in r)
+    assert published > 100
+
+
+def test_every_small_count_is_suppressed_in_every_table(
+    report: dict[str, Any], counts: Counts
+) -> None:
+    truth = true_tables(report, counts)
+    tables = published_tables(report)
+    small = 0
+    for name, cells in truth.items():
+        shown = published_bordered(tables[name])
+        for i, row in enumerate(bordered(cells)):
+            for j, value in enumerate(row):
+                if 0 < value < K:
+                    small += 1
+                    assert shown[i][j] is None, (name, i, j, value)
+    assert small > 10  # not vacuous
+    assert report["skydd"]["undertryckt"] is True
+    assert report["skydd"]["troskel"] == K
+    assert "14 kap. 5 § SoL" in report["skydd"]["text"]
+
+
+def test_no_suppressed_count_can_be_computed_back(report: dict[str, Any], counts: Counts) -> None:
+    truth = true_tables(report, counts)
+    for name, tab in published_tables(report).items():
+        shown = published_bordered(tab)
+        assert recoverable(bordered(truth[name]), shown) == set(), name
+
+
+def test_shares_and_means_are_hidden_when_they_could_reveal_a_small_count(
+    report: dict[str, Any], counts: Counts
+) -> None:
+    checked = Counter[str]()
+    for row in report["insatser"]:
+        i = row["insats"]
+        c = counts.by[i]
+        for name, part, whole in (
+            ("andel_informerade", c[("informerad", "ja")], c[("kontakt", "")]),
+            (
+                "avbrottsandel",
+                counts.total(i, "avbrott"),
+                counts.total(i, "avbrott") + c[("avslut", "")],
+            ),
+        ):
+            if whole == 0 or whole < K or 0 < whole - part < K:
+                assert row[name] is None, (i, name)
+                checked["hidden"] += 1
+            elif row[name] is not None:
+                assert row[name] == round(100 * part / whole, 1), (i, name)
+                checked["shown"] += 1
+        for name, m in (("maende_start", "maende_start"), ("maende_slut", "maende_slut")):
+            ratings = {int(v): n for (mm, v), n in c.items() if mm == m}
+            n = sum(ratings.values())
+            if n < K:
+                assert row[name] is None, (i, name)
+            else:
+                assert row[name] == round(sum(v * k for v, k in ratings.items()) / n, 2)
+    assert checked["hidden"] > 0 and checked["shown"] > 0
+
+
+@given(part=st.integers(0, 60), extra=st.integers(0, 60), k=st.integers(3, 12))
+def test_a_share_never_reveals_a_small_complement(part: int, extra: int, k: int) -> None:
+    whole = part + extra
+    got = share(part, whole, Skydd(k=k))
+    if whole == 0 or whole < k or 0 < extra < k:
+        assert got is None
+    else:
+        assert got == round(100 * part / whole, 1)
+    assert share(None, whole, Skydd(k=k)) is None
+    assert share(part, None, Skydd(k=k)) is None
+
+
+@pytest.mark.parametrize("k", [-1, 0, 1, 2])
+def test_a_threshold_below_three_is_refused(k: int) -> None:
+    with pytest.raises(ValueError, match="at least"):
+        Skydd(k=k)
+
+
+@pytest.mark.parametrize("exakt_for", [None, ""])
+def test_exact_counts_without_a_named_use_are_refused(exakt_for: str | None) -> None:
+    with pytest.raises(ValueError, match="who may use"):
+        Skydd(k=None, exakt_for=exakt_for)
+
+
+def test_the_command_line_refuses_a_threshold_below_three(run_cli: Any) -> None:
+    result = run_cli(["report", "participation", "--threshold", "2"])
+    assert result.exit_code == 2
+
+
+def test_exact_counts_say_who_may_use_them(ledger: Ledger, counts: Counts) -> None:
+    exact = build(ledger, Skydd(k=None, exakt_for=EXAKT_FOR))
+    assert exact["skydd"]["exakta_tal"] is True
+    assert EXAKT_FOR in exact["skydd"]["text"]
+    truth = true_tables(exact, counts)
+    small = 0
+    for name, tab in published_tables(exact).items():
+        assert published_bordered(tab) == bordered(truth[name]), name
+        small += sum(0 < v < K for r in truth[name] for v in r)
+    assert small > 0
+
+
+def test_markers_list_both_versions_of_the_amended_insats(report: dict[str, Any]) -> None:
+    row = next(r for r in report["insatser"] if r["insats"] == AMENDED)
+    assert row["markeringar"] == [
+        {"datum": "2025-10-01", "version": 1, "regim": "radgivning_14_4", "handelse": "beslut"},
+        {"datum": "2026-04-01", "version": 2, "regim": "undantag_14_5", "handelse": "beslut"},
+    ]
+    assert row["regim"] == "undantag_14_5"  # the version in force at the end of the period
+    others = [r for r in report["insatser"] if r["insats"] != AMENDED]
+    assert len(others) == 24
+    assert all(len(r["markeringar"]) == 1 for r in others)
+
+
+# -- the effect report ------------------------------------------------------------------
+
+
+def effect_of(ledger: Ledger, fran: date = FRAN, till: date = TILL) -> dict[str, Any]:
+    with ledger.transaction() as session:
+        return effect.build(session, ledger.decision_index(), fran, till)
+
+
+def check_windows(change: dict[str, Any], fran: date, till: date, days: list[date]) -> int:
+    """Equal windows, ending the day before and starting on the change day, inside the
+    period, with no other change inside them; returns their length."""
+    b0, b1 = (date.fromisoformat(d) for d in change["fonster"]["fore"])
+    a0, a1 = (date.fromisoformat(d) for d in change["fonster"]["efter"])
+    day = date.fromisoformat(change["andring"]["datum"])
+    assert b1 == day - timedelta(days=1)
+    assert a0 == day
+    assert (b1 - b0) == (a1 - a0)
+    assert change["fonster"]["dagar"] == (b1 - b0).days + 1 > 0
+    assert fran <= b0 and a1 <= till
+    assert not [d for d in days if d != day and b0 < d <= a1]
+    return (b1 - b0).days + 1
+
+
+def test_effect_has_exactly_the_amendment(ledger: Ledger) -> None:
+    report = effect_of(ledger)
+    assert [c["insats"] for c in report["andringar"]] == [AMENDED]
+    (change,) = report["andringar"]
+    assert change["andring"] == {
+        "datum": "2026-04-01",
+        "version": 2,
+        "slag": "ny version",
+        "regim_fore": "radgivning_14_4",
+        "regim_efter": "undantag_14_5",
+    }
+    length = check_windows(change, FRAN, TILL, [CHANGE])
+    assert length == (CHANGE - FRAN).days  # the shorter side: 2026-02-01 .. 2026-03-31
+
+
+def test_effect_counts_are_the_projection_counts_of_each_window(ledger: Ledger) -> None:
+    (change,) = effect_of(ledger)["andringar"]
+    tab = change["jamforelse"]
+    assert tab["rader"] == ["före", "efter"]
+    cells: list[list[int]] = []
+    for row, window in zip(tab["celler"], ("fore", "efter"), strict=True):
+        lo, hi = (date.fromisoformat(d) for d in change["fonster"][window])
+        c = Counts(ledger, lo, hi)
+        truth = {
+            "kontakter": c.key(AMENDED, "kontakter"),
+            "starter": c.key(AMENDED, "starter"),
+            "unika": c.key(AMENDED, "unika"),
+            "aktivitet": c.key(AMENDED, "tillfallen") + c.key(AMENDED, "gruppnarvaro"),
+            "avbrott": c.key(AMENDED, "avbrott"),
+            "avslut": c.key(AMENDED, "avslut"),
+        }
+        assert [k for k, _ in effect.MATT] == list(truth)
+        for got, want in zip(row, truth.values(), strict=True):
+            assert got in (None, want)
+            assert got is None or not 0 < want < K
+        assert truth["kontakter"] > 0
+        cells.append(list(truth.values()))
+    assert recoverable(bordered(cells), published_bordered(tab)) == set()
+
+
+def test_effect_windows_never_cross_another_change(
+    store: Path, tmp_path: Path, ledger: Ledger
+) -> None:
+    """With a second change (the decision revoked from 2026-05-01) the windows around
+    2026-04-01 shrink so that neither crosses the other change."""
+    shutil.copytree(store, tmp_path / "d")
+    copy = Ledger(settings_for(tmp_path / "d"))
+    try:
+        copy.revoke_decision(AMENDED, date(2026, 5, 1), "Nämnden avslutar insatsen.")
+        report = effect_of(copy)
+    finally:
+        copy.close()
+    changes = report["andringar"]
+    assert [(c["insats"], c["andring"]["datum"]) for c in changes] == [
+        (AMENDED, "2026-04-01"),
+        (AMENDED, "2026-05-01"),
+    ]
+    assert changes[1]["andring"]["slag"] == "upphävande"
+    assert changes[1]["andring"]["regim_fore"] == "undantag_14_5"
+    days = [CHANGE, date(2026, 5, 1)]
+    assert [check_windows(c, FRAN, TILL, days) for c in changes] == [30, 30]
+
+
+@given(
+    fran=st.dates(date(2025, 1, 1), date(2026, 12, 31)),
+    span=st.integers(0, 500),
+    offsets=st.lists(st.integers(0, 500), min_size=1, max_size=5),
+)
+def test_effect_windows_property(fran: date, span: int, offsets: list[int]) -> None:
+    till = fran + timedelta(days=span)
+    days = sorted({fran + timedelta(days=o) for o in offsets})
+    for day in days:
+        w = effect.windows(day, fran, till, days)
+        if w is None:
+            continue
+        b0, b1, a0, a1 = w
+        assert b1 == day - timedelta(days=1) and a0 == day
+        assert b1 - b0 == a1 - a0 and b0 <= b1
+        assert fran <= b0 and a1 <= till
+        assert (b1 - b0) < effect.MAX_WINDOW
+        assert not [d for d in days if d != day and b0 < d <= a1]
