@@ -120,17 +120,10 @@ class KeyStore:
         self._namnd_keys[(namnd, syfte)] = bytes(key)
         return bytes(key)
 
-    def subject_key_for(self, subjekt: str) -> bytes:
-        """The subject's sealing key, created on first use (14 kap. 3 § SoL, G3)."""
+    def add_subject_key(self, subjekt: str, key: bytes) -> None:
+        """Store a new subject's sealing key (14 kap. 3 § SoL, G3); never replaces one."""
         with self._locked() as db:
-            db.execute(
-                "INSERT OR IGNORE INTO subjektnyckel VALUES (?, ?)",
-                (subjekt, nacl.utils.random(KEY_BYTES)),
-            )
-            (key,) = db.execute(
-                "SELECT nyckel FROM subjektnyckel WHERE subjekt = ?", (subjekt,)
-            ).fetchone()
-        return bytes(key)
+            db.execute("INSERT INTO subjektnyckel VALUES (?, ?)", (subjekt, key))
 
     def subject_key(self, subjekt: str) -> bytes | None:
         with self._locked() as db:
@@ -144,3 +137,29 @@ class KeyStore:
         with self._locked() as db:
             deleted = db.execute("DELETE FROM subjektnyckel WHERE subjekt = ?", (subjekt,)).rowcount
         return deleted > 0
+
+
+class PendingKeys:
+    """Subject keys made for an event that may still be refused: held in memory until
+    `persist`, so a refused event leaves no key behind."""
+
+    def __init__(self, store: KeyStore):
+        self._store = store
+        self._new: dict[str, bytes] = {}
+
+    def namnd_key(self, namnd: str, syfte: str) -> bytes:
+        return self._store.namnd_key(namnd, syfte)
+
+    def subject_key_for(self, subjekt: str) -> bytes:
+        if subjekt in self._new:
+            return self._new[subjekt]
+        existing = self._store.subject_key(subjekt)
+        if existing is not None:
+            return existing
+        self._new[subjekt] = nacl.utils.random(KEY_BYTES)
+        return self._new[subjekt]
+
+    def persist(self) -> None:
+        for subjekt, key in self._new.items():
+            self._store.add_subject_key(subjekt, key)
+        self._new.clear()

@@ -18,7 +18,7 @@ from iubledger.decisions.index import Version
 from iubledger.policies import POLICY_VERSION
 from iubledger.policies.crypto import pseudonym, seal
 from iubledger.policies.personnummer import Personnummer, PersonnummerError, age_on, parse
-from iubledger.policies.textscan import scan
+from iubledger.policies.textscan import Kind, scan
 from iubledger.schemas.base import Problem, Rejected
 from iubledger.schemas.beslut import IDENTITY_FREE, PARAGRAF, Regim
 from iubledger.schemas.handelser import Deltagare, UtforarHandelse
@@ -89,14 +89,24 @@ def _check(
             )
         )
     if regim in IDENTITY_FREE and h.anteckning is not None:
-        names = [d.namn] if d.namn else []
-        addresses = [d.adress] if d.adress else []
-        for kind in sorted(
-            {
-                hit.kind
-                for hit in scan(h.anteckning, names=names, addresses=addresses, today=h.datum)
-            }
-        ):
+        given: list[tuple[Kind, str]] = [
+            (kind, v)
+            for kind, v in (
+                ("telefon", d.telefon),
+                ("epost", d.epost),
+                ("personnummer", d.personnummer),
+                ("fodelsedatum", d.fodelsedatum.isoformat() if d.fodelsedatum else None),
+            )
+            if v
+        ]
+        hits = scan(
+            h.anteckning,
+            names=[d.namn] if d.namn else [],
+            addresses=[d.adress] if d.adress else [],
+            given=given,
+            today=h.datum,
+        )
+        for kind in sorted({hit.kind for hit in hits}):
             problems.append(
                 Problem(
                     "identitet_i_fritext",

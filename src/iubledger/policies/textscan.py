@@ -19,7 +19,9 @@ from iubledger.policies.personnummer import PersonnummerError, parse
 
 __all__ = ["Hit", "Kind", "scan"]
 
-Kind = Literal["personnummer", "samordningsnummer", "telefon", "epost", "namn", "adress"]
+Kind = Literal[
+    "personnummer", "samordningsnummer", "telefon", "epost", "namn", "adress", "fodelsedatum"
+]
 
 _PERSONNUMMER = re.compile(
     r"(?<![0-9])(?P<sekel>[0-9]{2})?(?P<datum>[0-9]{6})"
@@ -68,15 +70,19 @@ def scan(
     *,
     names: Iterable[str] = (),
     addresses: Iterable[str] = (),
+    given: Iterable[tuple[Kind, str]] = (),
     today: date,
 ) -> list[Hit]:
     """All identity hits in `text`, sorted by position (14 kap. 4–5 §§ SoL, DESIGN G6).
 
     Personnummer and samordningsnummer count only when Luhn- and date-valid; `names`
     and `addresses` are those given in the same input and match case- and
-    diacritics-insensitively as whole words.
+    diacritics-insensitively as whole words; `given` are other values of the same input
+    (phone, e-mail, birth date, personnummer), found whatever their separators.
     """
     hits = {*_personnummer_hits(text, today), *_telefon_hits(text), *_epost_hits(text)}
+    for kind, value in given:
+        hits.update(Hit(kind, m.start(), m.end()) for m in _literal(kind, value).finditer(text))
     name_parts = {
         part
         for name in names
@@ -90,6 +96,30 @@ def scan(
         for words, number in streets:
             hits.update(_adress_hits(tokens, words, number))
     return sorted(hits, key=lambda hit: (hit.start, hit.end, hit.kind))
+
+
+_ANY_SEP = r"[\s\-\u2013/.()]*"
+
+
+def _literal(kind: Kind, value: str) -> re.Pattern[str]:
+    """A value given in the same input, as it may be written in free text: digits with
+    any separators (a Swedish phone also in its national form), e-mail case-insensitively."""
+    if kind == "epost":
+        return re.compile(re.escape(value.strip()), re.IGNORECASE)
+    digits = re.sub(r"[^0-9]", "", value)
+    forms = {digits}
+    if kind == "telefon" and value.strip().startswith(("+46", "0046")):
+        forms.add("0" + digits.removeprefix("00").removeprefix("46"))
+    if kind == "fodelsedatum" and len(digits) == 8:
+        forms.add(digits[2:])
+    if kind == "personnummer" and len(digits) == 12:
+        forms.add(digits[2:])
+    alternatives = "|".join(
+        _ANY_SEP.join(map(re.escape, form))
+        for form in sorted(forms, key=len, reverse=True)
+        if len(form) >= 6
+    )
+    return re.compile(rf"(?<![0-9])(?:{alternatives})(?![0-9])" if alternatives else r"(?!)")
 
 
 def _personnummer_hits(text: str, today: date) -> Iterator[Hit]:

@@ -45,6 +45,8 @@ def field_path(loc: tuple[int | str, ...], *, unknown_key: bool = False) -> str:
 def _message(error: dict) -> str:
     if error["type"] == "union_tag_invalid":  # pydantic quotes the offending tag
         return f"unknown kind; expected one of: {error['ctx']['expected_tags']}"
+    if error["type"] == "uuid_parsing":  # pydantic quotes an offending character
+        return "not a valid UUID"
     return error["msg"]
 
 

@@ -57,7 +57,8 @@ class XChaCha20Cipher(Cipher):
             return _decrypt(ciphertext[NONCE_BYTES:], None, ciphertext[:NONCE_BYTES], self._key)
         except nacl.exceptions.CryptoError:
             raise CipherKeyError(
-                "a stored record does not open with the at-rest key (wrong key or altered record)"
+                "a stored record does not open with the at-rest key (a wrong key file, a "
+                "database of another data dir, or an altered record: run 'iubledger verify')"
             ) from None
 
     @staticmethod

@@ -18,8 +18,10 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import (
     IntegrityError,
+    Mapper,
     MapperDeserialisationError,
     OperationalError,
+    StoredEvent,
 )
 from pydantic import ValidationError
 from sqlalchemy import insert, select
@@ -35,7 +37,7 @@ from iubledger.decisions.villkor import Fakta, Utfall
 from iubledger.integrity import checkpoints
 from iubledger.integrity import log as merkle_log
 from iubledger.integrity.merkle import inclusion_proof
-from iubledger.keys import KeyStore
+from iubledger.keys import KeyStore, PendingKeys
 from iubledger.policies.crypto import open_seal
 from iubledger.policies.regimes import apply
 from iubledger.projections import runner
@@ -80,22 +82,14 @@ class Ledger(Application):
         engine = self.recorder.datastore.engine  # type: ignore[attr-defined]
         for md in (tables.metadata, merkle_log.metadata, runner.metadata, projection_metadata):
             md.create_all(engine)
-        if at_rest_cipher:
-            self._check_at_rest_key()
 
-    def _check_at_rest_key(self) -> None:
-        """A wrong at-rest key is a clear error at once, never garbage later."""
-        first = self.recorder.select_notifications(None, 1)
-        if first:
-            try:
-                self.mapper.to_domain_event(first[0])
-            except MapperDeserialisationError as e:
-                if isinstance(e.__cause__, CipherKeyError):
-                    raise CipherKeyError(
-                        "the at-rest key does not open this store (wrong key file, or a "
-                        "database that belongs to another data dir?)"
-                    ) from None
-                raise
+    def construct_mapper(self) -> Mapper[UUID]:
+        """The library's mapper, except that a record the at-rest key does not open is a
+        CipherKeyError (the library wraps it in a generic deserialisation error)."""
+        mapper = super().construct_mapper()
+        return ClearKeyErrors(
+            transcoder=mapper.transcoder, cipher=mapper.cipher, compressor=mapper.compressor
+        )
 
     def close(self) -> None:
         self.keys.close()
@@ -177,7 +171,9 @@ class Ledger(Application):
             h = HANDELSE.validate_json(text)
         except ValidationError as e:
             raise Rejected(problems_from(e)) from None
-        nyckel = self._klient_nyckel(h.id)
+        if not may_append(actor, h.utforare):
+            raise Forbidden("this role may not append for that utförare")
+        nyckel = self._klient_nyckel(h.utforare, h.id)
         for attempt in range(3):
             if (prior := self._prior_result(nyckel)) is not None:
                 return prior
@@ -188,12 +184,13 @@ class Ledger(Application):
                     raise
         raise AssertionError("unreachable")
 
-    def _klient_nyckel(self, client_id: UUID) -> bytes:
-        """Client ids are stored keyed-hashed: they may link to the utförare's own records.
-        A follow-up may name its participation by the client id of the opening event
-        (`oppnad_av`), resolved through the same table."""
+    def _klient_nyckel(self, utforare: str, client_id: UUID) -> bytes:
+        """Client ids are the utförare's own and stored keyed-hashed (they may link to its
+        records). A follow-up may name its participation by the client id of the opening
+        event (`oppnad_av`), resolved through the same table."""
         key = self.keys.namnd_key("*", "klient-id")
-        return nacl.hash.blake2b(client_id.bytes, key=key, encoder=nacl.encoding.RawEncoder)[:32]
+        data = utforare.encode() + b"\x00" + client_id.bytes
+        return nacl.hash.blake2b(data, key=key, encoder=nacl.encoding.RawEncoder)[:32]
 
     def _prior_result(self, nyckel: bytes) -> dict[str, Any] | None:
         with self.transaction() as session:
@@ -216,8 +213,6 @@ class Ledger(Application):
                 ]
             )
         insats = version.insats
-        if not may_append(actor, h.utforare):
-            raise Forbidden("this role may not append for that utförare")
         if h.utforare not in insats.tillhandahalls_av.utforare:
             raise Rejected(
                 [
@@ -233,7 +228,8 @@ class Ledger(Application):
             subjekt = str(uuid4())
         else:
             subjekt = str(agg.id) if agg is not None else str(uuid4())
-        dok = apply(version, h, subjekt, self.keys)
+        keys = PendingKeys(self.keys)
+        dok = apply(version, h, subjekt, keys)
         post = dok.falt
         extra: list[dict[str, Any]] = []
         kod: str | None = None
@@ -274,6 +270,7 @@ class Ledger(Application):
         for e in extra:
             target.registrera(post=e)  # type: ignore[union-attr]
 
+        keys.persist()  # only now that nothing can refuse the event
         with self.transaction() as session:
             positions = self._commit(target, session=session)
             result = {
@@ -293,7 +290,7 @@ class Ledger(Application):
         """The participation a follow-up refers to, checked against the event."""
         ref = h.deltagande
         if h.oppnad_av is not None:
-            opened = self._prior_result(self._klient_nyckel(h.oppnad_av))
+            opened = self._prior_result(self._klient_nyckel(h.utforare, h.oppnad_av))
             if opened is None:
                 raise Rejected(
                     [Problem("okant_oppnande", "oppnad_av", "no stored event has that client id")]
@@ -335,6 +332,10 @@ class Ledger(Application):
         if h.type in ("tillfalle", "avslut", "avbrott") and not agg.startad:
             raise Rejected(
                 [Problem("ej_startad", "deltagande", f"a {h.type} needs a started participation")]
+            )
+        if h.type == "start" and agg.startad:
+            raise Rejected(
+                [Problem("redan_startad", "deltagande", "the participation has already started")]
             )
         if agg.startdatum is not None and h.datum.isoformat() < agg.startdatum:
             raise Rejected(
@@ -549,6 +550,16 @@ class Ledger(Application):
             return self.repository.get(REGISTER_ID)
         except AggregateNotFoundError:
             return Beslutsregister()
+
+
+class ClearKeyErrors(Mapper[UUID]):
+    def to_domain_event(self, stored_event: StoredEvent) -> Any:
+        try:
+            return super().to_domain_event(stored_event)
+        except MapperDeserialisationError as e:
+            if isinstance(e.__cause__, CipherKeyError):
+                raise e.__cause__ from None
+            raise
 
 
 def _stamp(post: dict[str, Any]) -> dict[str, Any]:

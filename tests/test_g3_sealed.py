@@ -1,0 +1,265 @@
+"""G3 documented when required: under full_14_3 (14 kap. 3 § SoL) identity is sealed and
+recoverable by an authorised role; gallring (deleting the subject key) makes it
+unrecoverable while every record stays readable and the log still verifies."""
+
+from __future__ import annotations
+
+import copy
+import json
+import sqlite3
+import uuid
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from iubledger import catalogs
+from iubledger.cli import app
+from iubledger.config import Settings, resolve
+from iubledger.integrity.verify import verify
+from iubledger.keys import KeyStore
+from iubledger.schemas.base import Rejected
+from iubledger.store.ledger import Ledger
+
+DATUM = date(2025, 11, 15)
+KATALOG = "g3-namnd"
+
+
+def _template(katalog: str, insats_id: str) -> dict[str, Any]:
+    fil = json.loads(catalogs.read(katalog))
+    return copy.deepcopy(next(i for i in fil["insatser"] if i["id"] == insats_id))
+
+
+#: One insats per regime, taken from the shipped catalogs (villkor: folkbokförd, 18+).
+INSATSER = {
+    "full_14_3": _template("alingsas", "3.4.6"),
+    "deltagardata": _template("ks-2025-510", "r4"),
+    "undantag_14_5": _template("alingsas", "3.2.1"),
+    "radgivning_14_4": _template("alingsas", "3.1.1"),
+    "aggregat": _template("ks-2025-510", "r7"),
+}
+
+
+def decision_file() -> str:
+    fil = {k: v for k, v in json.loads(catalogs.read("alingsas")).items() if k != "insatser"}
+    fil["katalog"] = KATALOG
+    fil["insatser"] = [{**i, "id": regim.replace("_", "-")} for regim, i in INSATSER.items()]
+    return json.dumps(fil, ensure_ascii=False)
+
+
+def luhn(nine: str) -> int:
+    total = 0
+    for position, char in enumerate(nine):
+        product = int(char) * (2 - position % 2)
+        total += product // 10 + product % 10
+    return -total % 10
+
+
+PNR = "19850312-123" + str(luhn("850312123"))
+PNR2 = "19790101-456" + str(luhn("790101456"))
+DELTAGARE = {
+    "personnummer": PNR,
+    "namn": "Hélène Sjöström",
+    "adress": "Storgatan 12",
+    "telefon": "070-123 45 67",
+    "epost": "helene@example.se",
+    "kon": "kvinna",
+    "folkbokford_kommun": "Alingsås",
+}
+
+
+def event(kind: str, regim: str, **kw: Any) -> dict[str, Any]:
+    return {
+        "id": str(uuid.uuid4()),
+        "type": kind,
+        "insats": f"{KATALOG}/{regim.replace('_', '-')}",
+        "utforare": INSATSER[regim]["tillhandahalls_av"]["utforare"][0],
+        "datum": DATUM.isoformat(),
+        **kw,
+    }
+
+
+def settings_for(root: Path) -> Settings:
+    return resolve(str(root), f"sqlite:///{root / 'ledger.sqlite'}")
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    return tmp_path / "data"
+
+
+@pytest.fixture
+def ledger(data_dir: Path) -> Iterator[Ledger]:
+    s = settings_for(data_dir)
+    KeyStore(s.key_dir).init()
+    opened = Ledger(s)
+    opened.import_decisions([("g3", decision_file())])
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+def participate(
+    ledger: Ledger, regim: str, deltagare: dict[str, Any] = DELTAGARE, **kw: Any
+) -> UUID:
+    """A kontakt and a start; returns the participation id."""
+    kontakt = event("kontakt", regim, deltagare=deltagare, informerad_om_ansokan=True, **kw)
+    opened = ledger.append(kontakt)
+    ledger.append(
+        event(
+            "start",
+            regim,
+            deltagande=opened["deltagande"],
+            deltagare=deltagare,
+            fakta={"folkbokford_i_kommunen": True},
+        )
+    )
+    return UUID(opened["deltagande"])
+
+
+def code_of(err: pytest.ExceptionInfo[Rejected]) -> str:
+    return err.value.problems[0].code
+
+
+# -- API ------------------------------------------------------------------------------------
+
+
+def test_full_identity_is_recovered(ledger: Ledger) -> None:
+    pid = participate(ledger, "full_14_3", anteckning="Samtal om sömn och oro.")
+    opened = ledger.identity(pid)
+    assert opened["namn"] == DELTAGARE["namn"]
+    assert opened["personnummer"] == PNR
+    assert opened["anteckningar"] == ["Samtal om sömn och oro."]
+    for f in ("adress", "telefon", "epost", "folkbokford_kommun"):
+        assert opened[f] == DELTAGARE[f]
+
+
+def test_every_sealed_note_of_a_participation_is_recovered(ledger: Ledger) -> None:
+    pid = participate(ledger, "full_14_3", anteckning="Första samtalet: oro.")
+    ledger.append(
+        event("handelse", "full_14_3", deltagande=str(pid), anteckning="Andra: bättre sömn.")
+    )
+    ledger.append(
+        event("handelse", "full_14_3", deltagande=str(pid), anteckning="Tredje: avslut planeras.")
+    )
+    opened = ledger.identity(pid)
+    assert opened["anteckningar"] == [
+        "Första samtalet: oro.",
+        "Andra: bättre sömn.",
+        "Tredje: avslut planeras.",
+    ]
+    assert opened["namn"] == DELTAGARE["namn"]
+
+
+def test_shred_makes_identity_unrecoverable_but_the_log_readable(ledger: Ledger) -> None:
+    pid = participate(ledger, "full_14_3", anteckning="Samtal.")
+    other = participate(ledger, "full_14_3", deltagare={**DELTAGARE, "personnummer": PNR2})
+    assert ledger.identity(pid)["namn"] == DELTAGARE["namn"]
+    before = [(pos, type(e).__name__, getattr(e, "post", None)) for pos, e in ledger.records()]
+
+    assert ledger.keys.shred(str(pid)) is True
+    with pytest.raises(Rejected) as gone:
+        ledger.identity(pid)
+    assert code_of(gone) == "gallrad"
+    assert gone.value.problems[0].field == "deltagande"
+    assert ledger.keys.shred(str(pid)) is False  # nothing left to delete
+
+    after = [(pos, type(e).__name__, getattr(e, "post", None)) for pos, e in ledger.records()]
+    assert after == before  # every record still reads, seals included
+    sealed = [
+        post
+        for _, _, post in after
+        if post and post.get("forsegling", {}).get("subjekt") == str(pid)
+    ]
+    assert len(sealed) == 2
+    assert ledger.identity(other)["personnummer"] == PNR2  # only that subject is gone
+    assert verify(ledger).ok
+
+
+def test_shredded_key_leaves_no_bytes_in_the_keystore(ledger: Ledger, data_dir: Path) -> None:
+    pid = participate(ledger, "full_14_3")
+    key = ledger.keys.subject_key(str(pid))
+    assert key is not None
+    assert ledger.keys.shred(str(pid))
+    ledger.close()
+    stored = b"".join(p.read_bytes() for p in (data_dir / "keys").glob("keystore.sqlite*"))
+    assert key not in stored
+    with sqlite3.connect(data_dir / "keys" / "keystore.sqlite") as con:
+        rows = con.execute("SELECT count(*) FROM subjektnyckel WHERE subjekt = ?", (str(pid),))
+        assert rows.fetchone() == (0,)
+    con.close()
+
+
+@pytest.mark.parametrize("regim", ["undantag_14_5", "radgivning_14_4", "aggregat"])
+def test_identity_refused_where_nothing_is_sealed(ledger: Ledger, regim: str) -> None:
+    pid = participate(ledger, regim)
+    with pytest.raises(Rejected) as none:
+        ledger.identity(pid)
+    assert code_of(none) == "ingen_forsegling"
+    assert DELTAGARE["namn"] not in str(none.value)
+
+
+def test_deltagardata_recovers_the_name_only(ledger: Ledger) -> None:
+    pid = participate(ledger, "deltagardata")
+    assert ledger.identity(pid) == {"namn": DELTAGARE["namn"]}
+    with_note = participate(ledger, "deltagardata", anteckning="Kom till första träffen.")
+    opened = ledger.identity(with_note)
+    assert opened == {"namn": DELTAGARE["namn"], "anteckningar": ["Kom till första träffen."]}
+    assert PNR not in json.dumps(opened)
+
+
+def test_unknown_participation(ledger: Ledger) -> None:
+    with pytest.raises(Rejected) as unknown:
+        ledger.identity(uuid.uuid4())
+    assert code_of(unknown) == "okant_deltagande"
+
+
+# -- command line ----------------------------------------------------------------------------
+
+
+def cli(data_dir: Path, *args: str) -> Result:
+    base = ["--data-dir", str(data_dir), "--db", f"sqlite:///{data_dir / 'ledger.sqlite'}"]
+    result = CliRunner().invoke(app, [*base, *args])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    assert "Traceback" not in result.output
+    return result
+
+
+def test_cli_identity_show_and_shred(ledger: Ledger, data_dir: Path) -> None:
+    pid = str(participate(ledger, "full_14_3", anteckning="Samtal."))
+    undantag = str(participate(ledger, "undantag_14_5"))
+    records = sum(1 for _ in ledger.records())
+    ledger.close()
+
+    shown = cli(data_dir, "identity", "show", pid)
+    assert shown.exit_code == 0, shown.output
+    assert DELTAGARE["namn"] in shown.stdout
+    assert PNR in shown.stdout
+    as_json = cli(data_dir, "--json", "identity", "show", pid)
+    assert as_json.exit_code == 0
+    assert json.loads(as_json.stdout)["namn"] == DELTAGARE["namn"]
+
+    refused = cli(data_dir, "identity", "show", undantag)
+    assert refused.exit_code == 1
+    assert "ingen_forsegling" in refused.output
+    assert cli(data_dir, "identity", "show", str(uuid.uuid4())).exit_code == 1
+    assert cli(data_dir, "identity", "show", "not-a-uuid").exit_code == 2
+
+    shredded = cli(data_dir, "identity", "shred", pid)
+    assert shredded.exit_code == 0, shredded.output
+    gone = cli(data_dir, "identity", "show", pid)
+    assert gone.exit_code == 1
+    assert "gallrad" in gone.output
+    assert DELTAGARE["namn"] not in gone.output
+    assert cli(data_dir, "identity", "shred", pid).exit_code == 1  # no key left
+    assert cli(data_dir, "identity", "shred", "not-a-uuid").exit_code == 2
+
+    exported = cli(data_dir, "export")
+    assert exported.exit_code == 0, exported.output
+    assert len(exported.stdout.splitlines()) == records
+    assert cli(data_dir, "verify").exit_code == 0
