@@ -17,8 +17,8 @@ demo: $(STAMP)
 	$(BIN)/iubledger demo
 
 test: $(STAMP)
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check
+	$(BIN)/ruff format --check
 	$(BIN)/pytest
 
 bench: $(STAMP)
