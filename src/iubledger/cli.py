@@ -16,10 +16,12 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import typer
+from eventsourcing.persistence import MapperDeserialisationError
 from rich.console import Console
 from rich.table import Table
 
 from iubledger import catalogs
+from iubledger.api.cli import register as register_api
 from iubledger.config import Settings, resolve
 from iubledger.decisions.index import natural_key
 from iubledger.keys import KeyCustodyError, KeyStore
@@ -98,6 +100,8 @@ def open_ledger(c: Context, **kw: Any) -> Iterator[Ledger]:
         yield ledger
     except (KeyCustodyError, CipherKeyError) as e:
         fail(c, "nycklar", str(e))
+    except MapperDeserialisationError:
+        fail(c, "post", "a stored record cannot be decoded: run 'iubledger verify'")
     except Rejected as e:
         fail(
             c,
@@ -181,7 +185,7 @@ def decisions_list(ctx: typer.Context) -> None:
     with open_ledger(c) as ledger:
         index = ledger.decision_index()
     rows = [
-        _entry_json(e)
+        e.as_json()
         for _, history in sorted(index.histories.items(), key=lambda kv: natural_key(kv[0]))
         for e in history
     ]
@@ -660,27 +664,7 @@ def _uuid(text: str) -> UUID:
         raise typer.Exit(2) from None
 
 
-def _entry_json(e: Any) -> dict[str, Any]:
-    from iubledger.decisions.index import Upphavande
-
-    if isinstance(e, Upphavande):
-        return {
-            "typ": "upphavande",
-            "beslut": e.beslut_id,
-            "version": e.version,
-            "fran": e.fran.isoformat(),
-            "skal": e.skal,
-        }
-    return {
-        "typ": "version",
-        "beslut": e.beslut_id,
-        "version": e.version,
-        "giltig_fran": e.giltig_fran.isoformat(),
-        "giltig_till": e.giltig_till.isoformat() if e.giltig_till else None,
-        "beslut_header": e.header,
-        "insats": e.insats.model_dump(mode="json", exclude_none=True),
-        "registrerad": e.recorded_at.isoformat(),
-    }
+register_api(app)  # `serve` and `keys` (iubledger.api.cli)
 
 
 def main() -> None:

@@ -10,11 +10,13 @@ Roll = Literal["admin", "namnd", "utforare", "tillsyn"]
 
 @dataclass(frozen=True)
 class Actor:
-    """The caller: a role, and for a nämnd its katalog, for an utförare its organisation."""
+    """The caller: a role, and for a nämnd its katalog, for an utförare its organisation
+    (and, when its key is limited, the insatser it may append for)."""
 
     roll: Roll
     katalog: str | None = None
     organisation: str | None = None
+    insatser: frozenset[str] | None = None
 
 
 #: The local operator of the command line, who holds the data dir and its keys.
@@ -33,3 +35,36 @@ def may_decide(actor: Actor, katalog: str) -> bool:
 def may_append(actor: Actor, utforare: str) -> bool:
     """Only an utförare appends, and only for its own organisation (the operator may too)."""
     return actor.roll == "admin" or (actor.roll == "utforare" and actor.organisation == utforare)
+
+
+def may_append_insats(actor: Actor, insats: str) -> bool:
+    """An utförare key may be limited to the insatser it is registered for (`Actor.insatser`);
+    the nämnd's decision must name the utförare as well (checked by the ledger)."""
+    return actor.insatser is None or insats in actor.insatser
+
+
+#: What each role may do over HTTP (least privilege). The command line is the operator's.
+#: utforare: append for itself, read its own receipts and the decisions naming it;
+#: namnd: its own decisions and suppressed reports; tillsyn: read and verify everything
+#: but sealed identity, never write; admin: keys and identity recovery, nothing else.
+PERMISSIONS: dict[str, frozenset[Roll]] = {
+    "append": frozenset({"utforare"}),
+    "read_receipts": frozenset({"utforare", "namnd", "tillsyn"}),
+    "read_checkpoints": frozenset({"utforare", "namnd", "tillsyn"}),
+    "read_decisions": frozenset({"utforare", "namnd", "tillsyn"}),
+    "decide": frozenset({"namnd"}),
+    "read_reports": frozenset({"namnd", "tillsyn"}),
+    "read_compliance": frozenset({"tillsyn"}),
+    "verify": frozenset({"tillsyn"}),
+    "replay": frozenset({"tillsyn"}),
+    "export": frozenset({"tillsyn"}),
+    "read_identity_access": frozenset({"tillsyn"}),
+    "recover_identity": frozenset({"admin"}),
+    "manage_keys": frozenset({"admin"}),
+}
+
+
+def may(actor: Actor, action: str) -> bool:
+    """Whether the actor's role allows `action` (a key of PERMISSIONS) at all; ownership
+    (own organisation, own katalog, own receipts) is checked where the data is known."""
+    return actor.roll in PERMISSIONS[action]

@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from iubledger.schemas.beslut import BeslutsFil, InsatsBeslut
 
@@ -35,6 +36,18 @@ class Version:
     def katalog(self) -> str:
         return self.beslut_id.split("/", 1)[0]
 
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "typ": "version",
+            "beslut": self.beslut_id,
+            "version": self.version,
+            "giltig_fran": self.giltig_fran.isoformat(),
+            "giltig_till": self.giltig_till.isoformat() if self.giltig_till else None,
+            "beslut_header": self.header,
+            "insats": self.insats.model_dump(mode="json", exclude_none=True),
+            "registrerad": self.recorded_at.isoformat(),
+        }
+
 
 @dataclass(frozen=True)
 class Upphavande:
@@ -45,6 +58,16 @@ class Upphavande:
     fran: date
     skal: str
     recorded_at: datetime
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "typ": "upphavande",
+            "beslut": self.beslut_id,
+            "version": self.version,
+            "fran": self.fran.isoformat(),
+            "skal": self.skal,
+            "registrerad": self.recorded_at.isoformat(),
+        }
 
 
 Entry = Version | Upphavande

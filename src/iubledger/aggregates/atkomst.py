@@ -1,0 +1,37 @@
+"""The log of identity recoveries: every opening of sealed identity is itself an event.
+
+14 kap. 3 § SoL and G3: under full_14_3 identity is recoverable by an authorised role.
+Each recovery over the HTTP API is recorded here — who (role and key id, never the key),
+when (the event's timestamp), which participation, why, and the outcome — so it enters
+the Merkle log and tillsyn can see it. The record holds no identity value.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+from iubledger.aggregates import NAMESPACE
+
+ATKOMSTLOGG_ID = uuid5(NAMESPACE, "identitetsatkomst")
+
+
+class Identitetsatkomst(Aggregate):
+    """One stream holding every identity recovery, so listing them reads one stream."""
+
+    @staticmethod
+    def create_id(**_: Any) -> UUID:
+        return ATKOMSTLOGG_ID
+
+    @event("Skapad")
+    def __init__(self) -> None:
+        self.antal = 0
+
+    @event("Registrerad")
+    def registrera(
+        self, roll: str, nyckel_id: str | None, deltagande: str, skal: str, utfall: str
+    ) -> None:
+        """`utfall` is "oppnad" or the code of the refusal (e.g. "gallrad")."""
+        self.antal += 1

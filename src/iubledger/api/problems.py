@@ -1,0 +1,171 @@
+"""Errors as `application/problem+json` (RFC 9457): type, title, status, detail, and for
+refused input `errors: [{code, field, message}]` naming the field and the rule.
+
+G6 and G1: a problem never carries an input value — not a field value, not an unknown key,
+not the request path — and never a stack trace. Pydantic messages are cut where they would
+quote the input.
+"""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from iubledger.roles import Forbidden
+from iubledger.schemas.base import Problem, Rejected, field_path
+
+MEDIA_TYPE = "application/problem+json"
+TYPE_BASE = "urn:iubledger:problem:"
+
+log = logging.getLogger("iubledger.api")
+
+
+class ApiError(Exception):
+    """An HTTP-level refusal raised by the API itself."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        detail: str,
+        *,
+        errors: list[Problem] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(code)
+        self.status = status
+        self.code = code
+        self.detail = detail
+        self.errors = errors or []
+        self.headers = headers
+
+
+class Unauthorized(ApiError):
+    def __init__(self, detail: str = "a valid API key is required (Authorization: Bearer)"):
+        super().__init__(401, "autentisering", detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+class NotFound(ApiError):
+    def __init__(self, code: str, field: str, detail: str):
+        super().__init__(404, code, detail, errors=[Problem(code, field, detail)])
+
+
+class BodyTooLarge(Exception):
+    """The request body exceeds the configured limit (raised while it is read)."""
+
+
+def safe_message(code: str, message: str) -> str:
+    """Pydantic's parsing messages may quote a character of the input ("found `x` at 3");
+    keep only the rule."""
+    if code.endswith("_parsing") or code in ("uuid_type", "date_from_datetime_inexact"):
+        return message.split(",", 1)[0]
+    return message
+
+
+def safe(p: Problem) -> dict[str, str]:
+    return {"code": p.code, "field": p.field, "message": safe_message(p.code, p.message)}
+
+
+def body(
+    status: int, code: str, detail: str | None = None, errors: list[Problem] | None = None
+) -> dict[str, Any]:
+    return {
+        "type": TYPE_BASE + code,
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        "code": code,
+        "errors": [safe(p) for p in errors or []],
+    }
+
+
+def response(
+    status: int,
+    code: str,
+    detail: str | None = None,
+    errors: list[Problem] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    return JSONResponse(
+        body(status, code, detail, errors),
+        status_code=status,
+        media_type=MEDIA_TYPE,
+        headers=headers,
+    )
+
+
+def rejected(e: Rejected) -> JSONResponse:
+    return response(422, "avvisad", "the input was refused; nothing was stored", e.problems)
+
+
+def forbidden(e: Forbidden) -> JSONResponse:
+    return response(403, "behorighet", str(e) or "the key's role does not allow this")
+
+
+def validation_problems(exc: RequestValidationError) -> list[Problem]:
+    """FastAPI's validation errors (path and query) without their `input`."""
+    out = []
+    for e in exc.errors():
+        code = str(e.get("type", "invalid"))
+        loc = tuple(e.get("loc", ()))
+        message = "unknown kind" if code == "union_tag_invalid" else str(e.get("msg", ""))
+        out.append(
+            Problem(
+                code=code,
+                field=field_path(loc, unknown_key=code == "extra_forbidden"),
+                message=safe_message(code, message),
+            )
+        )
+    return out
+
+
+_CODES = {
+    400: "felaktig_begaran",
+    401: "autentisering",
+    403: "behorighet",
+    404: "finns_inte",
+    405: "metod",
+    406: "format",
+    413: "for_stor",
+    415: "mediatyp",
+    422: "avvisad",
+    500: "internt_fel",
+    503: "ej_redo",
+}
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers: every error the app can produce leaves as problem+json."""
+
+    @app.exception_handler(ApiError)
+    async def _api_error(_: Request, e: ApiError) -> JSONResponse:
+        return response(e.status, e.code, e.detail, e.errors, e.headers)
+
+    @app.exception_handler(Rejected)
+    async def _rejected(_: Request, e: Rejected) -> JSONResponse:
+        return rejected(e)
+
+    @app.exception_handler(Forbidden)
+    async def _forbidden(_: Request, e: Forbidden) -> JSONResponse:
+        return forbidden(e)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, e: RequestValidationError) -> JSONResponse:
+        return response(422, "avvisad", "the request was refused", validation_problems(e))
+
+    @app.exception_handler(BodyTooLarge)
+    async def _too_large(_: Request, e: BodyTooLarge) -> JSONResponse:
+        return response(413, "for_stor", "the request body is larger than the limit")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, e: StarletteHTTPException) -> JSONResponse:
+        status = e.status_code
+        code = _CODES.get(status, "http")
+        detail = HTTPStatus(status).description if status in HTTPStatus._value2member_map_ else ""
+        return response(status, code, detail, headers=getattr(e, "headers", None))
