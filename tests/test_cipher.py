@@ -92,6 +92,7 @@ def test_control_marker_is_in_clear_without_the_cipher(tmp_path: Path) -> None:
     assert found(MARKER, db_bytes(plain))
 
 
+@pytest.mark.backends
 def test_records_open_with_the_right_key(root: Path) -> None:
     s = build(root)
     ledger = Ledger(s)
@@ -102,6 +103,7 @@ def test_records_open_with_the_right_key(root: Path) -> None:
     assert notes == [f"Bjöd på {MARKER} under samtalet."]
 
 
+@pytest.mark.backends
 def test_wrong_key_is_a_clear_error_not_garbage(root: Path) -> None:
     """Another valid key: refused with CipherKeyError (on opening or on the first read),
     never records decoded into garbage."""
@@ -158,7 +160,7 @@ def test_cli_reports_an_altered_record_without_traceback(root: Path, command: st
     alter_last_record(root)
     args = {
         "export": ["export"],
-        "identity-show": ["identity", "show", (root / "deltagande").read_text()],
+        "identity-show": ["identity", "show", (root / "deltagande").read_text(), "--reason", "x"],
     }[command]
     result = cli(root, *args)
     assert result.exit_code == 1
@@ -246,7 +248,7 @@ COMMANDS = {
     "export": ("export",),
     "append": ("append", "-"),
     "decisions-list": ("decisions", "list"),
-    "identity-show": ("identity", "show", "<deltagande>"),
+    "identity-show": ("identity", "show", "<deltagande>", "--reason", "x"),
 }
 CASES = [
     pytest.param(b, c, id=f"{c}-{b}")
@@ -257,6 +259,7 @@ CASES = [
 ]
 
 
+@pytest.mark.backends
 @pytest.mark.parametrize("breakage, command", CASES)
 def test_cli_reports_key_problems_without_traceback(
     root: Path, breakage: str, command: str
@@ -276,6 +279,7 @@ def test_cli_reports_key_problems_without_traceback(
     assert MARKER not in result.output
 
 
+@pytest.mark.backends
 def test_cli_json_error_for_a_wrong_key(root: Path) -> None:
     s = build(root)
     _wrong(s)

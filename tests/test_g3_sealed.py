@@ -25,6 +25,8 @@ from iubledger.keys import KeyStore
 from iubledger.schemas.base import Rejected
 from iubledger.store.ledger import Ledger
 
+pytestmark = pytest.mark.backends
+
 DATUM = date(2025, 11, 15)
 KATALOG = "g3-namnd"
 
@@ -236,23 +238,23 @@ def test_cli_identity_show_and_shred(ledger: Ledger, data_dir: Path) -> None:
     records = sum(1 for _ in ledger.records())
     ledger.close()
 
-    shown = cli(data_dir, "identity", "show", pid)
+    shown = cli(data_dir, "identity", "show", pid, "--reason", "Begäran från IVO")
     assert shown.exit_code == 0, shown.output
     assert DELTAGARE["namn"] in shown.stdout
     assert PNR in shown.stdout
-    as_json = cli(data_dir, "--json", "identity", "show", pid)
+    as_json = cli(data_dir, "--json", "identity", "show", pid, "--reason", "Begäran från IVO")
     assert as_json.exit_code == 0
     assert json.loads(as_json.stdout)["namn"] == DELTAGARE["namn"]
 
-    refused = cli(data_dir, "identity", "show", undantag)
+    refused = cli(data_dir, "identity", "show", undantag, "--reason", "Begäran från IVO")
     assert refused.exit_code == 1
     assert "ingen_forsegling" in refused.output
-    assert cli(data_dir, "identity", "show", str(uuid.uuid4())).exit_code == 1
-    assert cli(data_dir, "identity", "show", "not-a-uuid").exit_code == 2
+    assert cli(data_dir, "identity", "show", str(uuid.uuid4()), "--reason", "x").exit_code == 1
+    assert cli(data_dir, "identity", "show", "not-a-uuid", "--reason", "x").exit_code == 2
 
     shredded = cli(data_dir, "identity", "shred", pid)
     assert shredded.exit_code == 0, shredded.output
-    gone = cli(data_dir, "identity", "show", pid)
+    gone = cli(data_dir, "identity", "show", pid, "--reason", "Begäran från IVO")
     assert gone.exit_code == 1
     assert "gallrad" in gone.output
     assert DELTAGARE["namn"] not in gone.output
@@ -261,5 +263,10 @@ def test_cli_identity_show_and_shred(ledger: Ledger, data_dir: Path) -> None:
 
     exported = cli(data_dir, "export")
     assert exported.exit_code == 0, exported.output
-    assert len(exported.stdout.splitlines()) == records
+    lines = [json.loads(line) for line in exported.stdout.splitlines()]
+    access = [r for r in lines if r["aggregat"] == "Identitetsatkomst"]
+    assert len(lines) == records + len(access)  # only the recovery log was added
+    outcomes = [r["data"]["utfall"] for r in access if r["handelse"] == "Registrerad"]
+    assert outcomes == ["oppnad", "oppnad", "ingen_forsegling", "okant_deltagande", "gallrad"]
+    assert DELTAGARE["namn"] not in exported.stdout
     assert cli(data_dir, "verify").exit_code == 0

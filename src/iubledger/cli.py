@@ -634,12 +634,15 @@ app.add_typer(identity_app, name="identity")
 
 @identity_app.command("show")
 def identity_show(
-    ctx: typer.Context, deltagande: Annotated[str, typer.Argument(help="Participation id")]
+    ctx: typer.Context,
+    deltagande: Annotated[str, typer.Argument(help="Participation id")],
+    reason: Annotated[str, typer.Option(help="Why (recorded in the ledger, seen by tillsyn)")],
 ) -> None:
-    """Authorised recovery of sealed identity (full_14_3; the name under deltagardata)."""
+    """Authorised recovery of sealed identity (full_14_3; the name under deltagardata).
+    The recovery and its reason are recorded in the ledger first."""
     c = _ctx(ctx)
     with open_ledger(c) as ledger:
-        opened = ledger.identity(_uuid(deltagande))
+        opened, _ = ledger.recover_identity(_uuid(deltagande), reason, "admin", "kommandorad")
     emit(c, opened, lambda: [out.print(f"{k}: {v}", highlight=False) for k, v in opened.items()])
 
 

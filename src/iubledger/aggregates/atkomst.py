@@ -1,7 +1,7 @@
 """The log of identity recoveries: every opening of sealed identity is itself an event.
 
 14 kap. 3 § SoL and G3: under full_14_3 identity is recoverable by an authorised role.
-Each recovery over the HTTP API is recorded here — who (role and key id, never the key),
+Each recovery (HTTP API or command line) is recorded here — who (role and key id, never the key),
 when (the event's timestamp), which participation, why, and the outcome — so it enters
 the Merkle log and tillsyn can see it. The record holds no identity value.
 """

@@ -17,8 +17,6 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
-from eventsourcing.persistence import IntegrityError
 from pydantic import ValidationError
 from sqlalchemy import text
 
@@ -30,7 +28,6 @@ from iubledger.decisions.index import Version, natural_key
 from iubledger.integrity import checkpoints
 from iubledger.integrity import log as merkle_log
 from iubledger.integrity.checkpoints import Checkpoint
-from iubledger.policies.textscan import scan
 from iubledger.projections.upsert import add_counts
 from iubledger.roles import Forbidden, may_append, may_append_insats
 from iubledger.schemas.base import Problem, Rejected
@@ -392,60 +389,11 @@ class Service:
     # -- identity recovery (14 kap. 3 § SoL, G3) ---------------------------------------
 
     def recover_identity(self, key: ApiKey, deltagande: UUID, skal: str) -> dict[str, Any]:
-        """Open the sealed identity and record the recovery in the ledger first-class:
-        who (role, key id), when, which participation, why, outcome. If the record cannot
-        be stored, nothing is shown."""
-        if scan(skal, today=date.today()):
-            raise Rejected(
-                [
-                    Problem(
-                        "identitet_i_skal",
-                        "skal",
-                        "the reason must not hold a personnummer, phone number or e-mail address",
-                    )
-                ]
-            )
+        """Open the sealed identity; the ledger records the recovery first (who, when,
+        which participation, why, outcome)."""
         with self.locked() as ledger:
-            refusal: Rejected | None = None
-            opened: dict[str, Any] = {}
-            try:
-                opened = ledger.identity(deltagande)
-            except Rejected as e:
-                refusal = e
-            access = self._record_access(key, deltagande, skal, _outcome(refusal))
-        if refusal is not None:
-            raise refusal
+            opened, access = ledger.recover_identity(deltagande, skal, key.roll, key.nyckel_id)
         return {"deltagande": str(deltagande), "identitet": opened, "atkomst": access}
-
-    def _record_access(
-        self, key: ApiKey, deltagande: UUID, skal: str, utfall: str
-    ) -> dict[str, Any]:
-        for attempt in range(3):
-            try:
-                try:
-                    logg = self.ledger.repository.get(ATKOMSTLOGG_ID)
-                except AggregateNotFoundError:
-                    logg = Identitetsatkomst()
-                logg.registrera(
-                    roll=key.roll,
-                    nyckel_id=key.nyckel_id,
-                    deltagande=str(deltagande),
-                    skal=skal,
-                    utfall=utfall,
-                )
-                self.ledger._commit(logg)
-                return {
-                    "tidpunkt": logg.modified_on.isoformat(),
-                    "roll": key.roll,
-                    "nyckel_id": key.nyckel_id,
-                    "deltagande": str(deltagande),
-                    "skal": skal,
-                    "utfall": utfall,
-                }
-            except IntegrityError:
-                if attempt == 2:
-                    raise
-        raise AssertionError("unreachable")
 
     def identity_access(self) -> list[dict[str, Any]]:
         with self.locked() as ledger:

@@ -27,6 +27,7 @@ from pydantic import ValidationError
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from iubledger.aggregates.atkomst import ATKOMSTLOGG_ID, Identitetsatkomst
 from iubledger.aggregates.beslut import REGISTER_ID, Beslut, Beslutsregister
 from iubledger.aggregates.deltagande import Deltagande, Gruppsession
 from iubledger.config import Settings
@@ -40,6 +41,7 @@ from iubledger.integrity.merkle import inclusion_proof
 from iubledger.keys import KeyStore, PendingKeys
 from iubledger.policies.crypto import open_seal
 from iubledger.policies.regimes import apply
+from iubledger.policies.textscan import scan
 from iubledger.projections import runner
 from iubledger.projections.deltagande import Participation
 from iubledger.projections.deltagande import metadata as projection_metadata
@@ -94,6 +96,10 @@ class Ledger(Application):
     def close(self) -> None:
         self.keys.close()
         super().close()
+        # The library's factory leaves the engine's pooled connections open until garbage
+        # collection; on PostgreSQL that holds server connections (and blocks DROP/CREATE
+        # DATABASE ... TEMPLATE) after close.
+        self.recorder.datastore.engine.dispose()  # type: ignore[attr-defined]
 
     # -- persistence -------------------------------------------------------------------
 
@@ -506,6 +512,59 @@ class Ledger(Application):
                 yield position, self.mapper.to_domain_event(n)
                 position += 1
             last = batch[-1].id
+
+    def recover_identity(
+        self, deltagande: UUID, skal: str, roll: str, nyckel_id: str | None
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Authorised recovery of sealed identity (14 kap. 3 § SoL). Every attempt is first
+        recorded in the ledger — role, key id, participation, reason, outcome — so tillsyn
+        sees it; if that record cannot be stored, nothing is shown."""
+        if scan(skal, today=date.today()):
+            raise Rejected(
+                [
+                    Problem(
+                        "identitet_i_skal",
+                        "skal",
+                        "the reason must not hold a personnummer, phone number or e-mail address",
+                    )
+                ]
+            )
+        refusal: Rejected | None = None
+        opened: dict[str, Any] = {}
+        try:
+            opened = self.identity(deltagande)
+        except Rejected as e:
+            refusal = e
+        utfall = "oppnad" if refusal is None else refusal.problems[0].code
+        for attempt in range(3):
+            try:
+                try:
+                    logg = self.repository.get(ATKOMSTLOGG_ID)
+                except AggregateNotFoundError:
+                    logg = Identitetsatkomst()
+                logg.registrera(
+                    roll=roll,
+                    nyckel_id=nyckel_id,
+                    deltagande=str(deltagande),
+                    skal=skal,
+                    utfall=utfall,
+                )
+                self._commit(logg)
+                break
+            except IntegrityError:
+                if attempt == 2:
+                    raise
+        if refusal is not None:
+            raise refusal
+        access = {
+            "tidpunkt": logg.modified_on.isoformat(),
+            "roll": roll,
+            "nyckel_id": nyckel_id,
+            "deltagande": str(deltagande),
+            "skal": skal,
+            "utfall": utfall,
+        }
+        return opened, access
 
     def identity(self, deltagande: UUID) -> dict[str, Any]:
         """Open the sealed identity of a participation (full_14_3, deltagardata names).
