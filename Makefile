@@ -16,10 +16,14 @@ $(STAMP): requirements.lock pyproject.toml
 demo: $(STAMP)
 	$(BIN)/iubledger demo
 
+# Two runs: everything on SQLite (the concurrency, crash and fault tests on both backends),
+# then the tests marked `backends` again on PostgreSQL. The PostgreSQL tests start their own
+# throwaway cluster from the installed server binaries; without them they skip and say so.
 test: $(STAMP)
 	$(BIN)/ruff check
 	$(BIN)/ruff format --check
-	$(BIN)/pytest
+	$(BIN)/pytest -rs
+	$(BIN)/pytest -rs --backend postgresql
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -20,6 +20,8 @@ from iubledger.config import Settings
 from iubledger.keys import KeyStore
 from iubledger.store.ledger import Ledger
 
+pytestmark = pytest.mark.backends
+
 Cli = Callable[[list[str]], Result]
 BeslutDict = Callable[..., dict[str, Any]]
 KEY_FILES = ("at-rest.key", "signing.key", "keystore.sqlite")

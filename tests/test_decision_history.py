@@ -22,6 +22,8 @@ from iubledger.decisions.index import DecisionIndex, Entry, Upphavande, Version,
 from iubledger.schemas.beslut import InsatsBeslut
 from iubledger.store.ledger import Ledger, Rejected
 
+pytestmark = pytest.mark.backends
+
 BeslutDict = Callable[..., dict[str, Any]]
 ID = "testkommun/1"
 

@@ -10,11 +10,15 @@ import re
 from datetime import date
 from pathlib import Path
 
+import pytest
+
 from iubledger import catalogs, demo
 from iubledger.reports.render import render
 from iubledger.schemas.beslut import BeslutsFil
 from iubledger.simulate import main_lines
 from iubledger.store.ledger import Ledger
+
+pytestmark = pytest.mark.backends
 
 STREAM = (date(2026, 3, 1), date(2026, 4, 30))
 

@@ -486,6 +486,7 @@ def shared_ledger(tmp_path_factory: pytest.TempPathFactory) -> Any:
 NOTE_HITS = ("namn", "namnsdel", "genitiv", "versaler", "telefon", "personnummer", "epost")
 
 
+@pytest.mark.backends
 @hsettings(max_examples=40, deadline=None)
 @given(
     p=people(),

@@ -337,6 +337,7 @@ def test_no_unkeyed_hash_in_stored_bytes(store: Store, who: str) -> None:
     assert found == []
 
 
+@pytest.mark.backends
 @pytest.mark.parametrize("who", sorted(PEOPLE))
 def test_no_unkeyed_hash_in_export(store: Store, who: str) -> None:
     assert len(store.exported) > 40
@@ -358,6 +359,7 @@ def test_keys_never_enter_the_event_store(store: Store) -> None:
             assert enc not in store.db
 
 
+@pytest.mark.backends
 def test_pseudonym_is_the_keyed_blake2b_of_the_nämnd(store: Store) -> None:
     """Control: the stored pseudonym is keyed BLAKE2b under the nämnd's pseudonym key."""
     s = _settings(store.root)
@@ -370,6 +372,7 @@ def test_pseudonym_is_the_keyed_blake2b_of_the_nämnd(store: Store) -> None:
     assert _pseudonym(store, "bjorn", "a-full-1") == pseudonym(key, p.digits12)
 
 
+@pytest.mark.backends
 def test_pseudonym_equal_within_one_namnd(store: Store) -> None:
     for who in PEOPLE:
         first = _pseudonym(store, who, "a-full-1")
@@ -378,6 +381,7 @@ def test_pseudonym_equal_within_one_namnd(store: Store) -> None:
     assert len({_pseudonym(store, who, "a-full-1") for who in PEOPLE}) == len(PEOPLE)
 
 
+@pytest.mark.backends
 def test_pseudonym_differs_across_namnder(store: Store) -> None:
     """Two decision files with the same insats content, different katalog (nämnd)."""
     for who in PEOPLE:
@@ -387,6 +391,7 @@ def test_pseudonym_differs_across_namnder(store: Store) -> None:
         assert len({a, b, other}) == 3
 
 
+@pytest.mark.backends
 @pytest.mark.parametrize("target", ["undantag_14_5", "a-undantag", "radgivning_14_4", "aggregat"])
 def test_no_pseudonym_without_full_documentation(store: Store, target: str) -> None:
     for who in PEOPLE:
@@ -396,6 +401,7 @@ def test_no_pseudonym_without_full_documentation(store: Store, target: str) -> N
             assert "forsegling" not in post
 
 
+@pytest.mark.backends
 def test_undantag_stores_nothing_derived_from_identity(store: Store) -> None:
     """Two participations of one person, and one of another person of the same gender and
     age band, are documented identically apart from the random besökskod (14 kap. 5 §)."""

@@ -23,6 +23,8 @@ from iubledger.schemas.base import Rejected
 from iubledger.schemas.beslut import Regim
 from iubledger.store.ledger import Ledger
 
+pytestmark = pytest.mark.backends
+
 KATALOG = "g4-namnd"
 UTFORARE = "familjeradgivningen"
 SKAL = "Målgruppens behov av anonymitet väger tyngre än uppföljning på individnivå."

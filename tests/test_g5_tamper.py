@@ -346,6 +346,7 @@ def pos(store: Store, spec: int) -> int:
 # -- clean store ---------------------------------------------------------------------------
 
 
+@pytest.mark.backends
 def test_clean_store_of_thousands_of_records_verifies(store: Store) -> None:
     assert store.events >= 3000
     assert len(store.appended) == store.events  # the simulated stream is accepted whole
@@ -363,6 +364,7 @@ def test_clean_store_of_thousands_of_records_verifies(store: Store) -> None:
     assert plain["checkpoints_checked"] == len(store.checkpoint_sizes) > 0
 
 
+@pytest.mark.backends
 def test_saved_checkpoint_then_more_appends_verifies(store: Store, copy: Path) -> None:
     assert store.saved.tree_size < store.size  # the module store already grew after saving
     ledger = open_ledger(copy)
@@ -638,6 +640,7 @@ def test_forged_checkpoint_refused(store: Store, tmp_path: Path, how: str) -> No
     assert data["first_bad_position"] is None
 
 
+@pytest.mark.backends
 @pytest.mark.parametrize("text", ["not json", "{}", '{"tree_size": 1, "root": "00"}'])
 def test_malformed_checkpoint_file_refused(store: Store, tmp_path: Path, text: str) -> None:
     bad = tmp_path / "bad.json"

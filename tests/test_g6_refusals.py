@@ -24,6 +24,8 @@ from iubledger.schemas.base import Rejected
 from iubledger.store import tables
 from iubledger.store.ledger import Ledger
 
+pytestmark = pytest.mark.backends
+
 KATALOG = "g6-namnd"
 UTFORARE = "g6-utforare"
 DATUM = "2025-11-15"

@@ -20,6 +20,8 @@ from iubledger.roles import Actor, Forbidden
 from iubledger.schemas.beslut import UTESLUTNA_FORMER
 from iubledger.store.ledger import Ledger, Rejected
 
+pytestmark = pytest.mark.backends
+
 Fil = dict[str, Any]
 BeslutDict = Callable[..., Fil]
 

@@ -29,6 +29,8 @@ from iubledger.schemas.beslut import BeslutsFil
 from iubledger.simulate import simulate
 from iubledger.store.ledger import Ledger
 
+pytestmark = pytest.mark.backends
+
 STREAM = (date(2026, 1, 5), date(2026, 4, 30))
 SCALE = 0.3
 SEED = 7

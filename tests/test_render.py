@@ -569,6 +569,7 @@ def test_unknown_format(deltagande: dict[str, Any]) -> None:
 # -- over the real builders ----------------------------------------------------------------------
 
 
+@pytest.mark.backends
 def test_builders_over_a_tiny_ledger(
     ledger: Ledger, beslut_dict: Callable[..., dict[str, Any]]
 ) -> None:

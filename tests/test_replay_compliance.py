@@ -41,6 +41,8 @@ from iubledger.schemas.beslut import BeslutsFil
 from iubledger.simulate import simulate
 from iubledger.store.ledger import Ledger
 
+pytestmark = pytest.mark.backends
+
 STREAM = (date(2026, 2, 2), date(2026, 4, 30))
 IMPORTED = datetime(2025, 9, 20, 10, 0, tzinfo=UTC)
 AMENDMENT_RECORDED = datetime(2026, 3, 20, 16, 0, tzinfo=UTC)

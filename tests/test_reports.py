@@ -31,6 +31,8 @@ from iubledger.schemas.handelser import AVBROTTSORSAKER
 from iubledger.simulate import simulate
 from iubledger.store.ledger import Ledger
 
+pytestmark = pytest.mark.backends
+
 FRAN, TILL = date(2026, 2, 1), date(2026, 5, 31)
 CHANGE = date(2026, 4, 1)
 AMENDED = "alingsas/3.1.5"

@@ -28,6 +28,8 @@ from iubledger.schemas.handelser import HANDELSE
 from iubledger.simulate import _EFTERNAMN, _FORNAMN, _GATOR, ANTECKNINGAR, main_lines, simulate
 from iubledger.store.ledger import Ledger
 
+pytestmark = pytest.mark.backends
+
 YEAR = (date(2025, 10, 1), date(2026, 9, 30))
 TWO_MONTHS = (date(2025, 10, 1), date(2025, 11, 30))
 

@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Annotated, Any
 from uuid import UUID
 
+import sqlalchemy.exc
 import typer
-from eventsourcing.persistence import MapperDeserialisationError
+from eventsourcing.persistence import InterfaceError, MapperDeserialisationError, OperationalError
 from rich.console import Console
 from rich.table import Table
 
@@ -102,6 +103,19 @@ def open_ledger(c: Context, **kw: Any) -> Iterator[Ledger]:
         fail(c, "nycklar", str(e))
     except MapperDeserialisationError:
         fail(c, "post", "a stored record cannot be decoded: run 'iubledger verify'")
+    except (
+        OperationalError,
+        InterfaceError,
+        sqlalchemy.exc.OperationalError,
+        sqlalchemy.exc.InterfaceError,
+    ) as e:
+        fail(
+            c,
+            "databas",
+            f"the database is unavailable ({_driver_message(e)}): run the command again when "
+            "it is back; a line without a result above was not confirmed (sent again, a line "
+            "already stored returns its first result)",
+        )
     except Rejected as e:
         fail(
             c,
@@ -114,6 +128,15 @@ def open_ledger(c: Context, **kw: Any) -> Iterator[Ledger]:
     finally:
         if ledger is not None:
             ledger.close()
+
+
+def _driver_message(e: BaseException) -> str:
+    """The database driver's own first line (never the statement or its parameters)."""
+    cause: BaseException | None = e
+    while cause is not None and not isinstance(cause, sqlalchemy.exc.DBAPIError):
+        cause = cause.__cause__
+    text = str(cause.orig) if cause is not None else type(e).__name__
+    return text.strip().splitlines()[0] if text.strip() else type(e).__name__
 
 
 def emit(c: Context, data: Any, render: Callable[[], None]) -> None:

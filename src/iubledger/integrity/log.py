@@ -81,6 +81,10 @@ def load(session: Session, *, for_update: bool = False) -> CompactRange:
     q = select(state.c.size, state.c.frontier).where(state.c.id == 1)
     if for_update:
         q = q.with_for_update()
+        if session.get_bind().dialect.name == "sqlite":
+            # SQLite has no FOR UPDATE: a write that changes nothing takes the database's
+            # write lock now, so no other process extends or signs the tree before we commit.
+            session.execute(update(state).where(state.c.id == 1).values(size=state.c.size))
     row = session.execute(q).first()
     if row is None:
         return CompactRange()

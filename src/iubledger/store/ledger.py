@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -24,7 +25,8 @@ from eventsourcing.persistence import (
     StoredEvent,
 )
 from pydantic import ValidationError
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, inspect, select
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session
 
 from iubledger.aggregates.atkomst import ATKOMSTLOGG_ID, Identitetsatkomst
@@ -55,6 +57,19 @@ from iubledger.store.cipher import CipherKeyError
 
 CIPHER_TOPIC = "iubledger.store.cipher:XChaCha20Cipher"
 
+#: PostgreSQL advisory lock held while the schema is created.
+SCHEMA_LOCK = 0x1B1ED6E4
+
+#: Attempts at one line while other writers store versions of the same participation first
+#: (optimistic concurrency: the version is unique); a short random pause between attempts.
+APPEND_ATTEMPTS = 8
+CONFLICT = Problem(
+    "konflikt",
+    "deltagande",
+    "other writers kept changing the participation at the same time; nothing was stored for "
+    "this line: send it again",
+)
+
 
 @dataclass
 class ImportResult:
@@ -75,15 +90,31 @@ class Ledger(Application):
             "CIPHER_TOPIC": CIPHER_TOPIC if at_rest_cipher else "",
             "CIPHER_KEY": self.keys.at_rest_key() if at_rest_cipher else "",
             "AGGREGATE_CACHE_MAXSIZE": "20000",
+            "CREATE_TABLE": "no",  # below, one process at a time
         }
         super().__init__(env)
         self._index: DecisionIndex | None = None
         self.checkpoint_policy = checkpoints.Policy.from_env()
         self.signing_key = self.keys.signing_key()
 
+        self._create_schema()
+
+    def _create_schema(self) -> None:
+        """Create the tables that are missing. Processes opening a new database at once:
+        one creates them while the others wait, then find them (CREATE TABLE races)."""
         engine = self.recorder.datastore.engine  # type: ignore[attr-defined]
+        wanted: list[Table] = list(self.recorder.tables)  # type: ignore[attr-defined]
         for md in (tables.metadata, merkle_log.metadata, runner.metadata, projection_metadata):
-            md.create_all(engine)
+            wanted += md.sorted_tables
+        if not {t.name for t in wanted} - set(inspect(engine).get_table_names()):
+            return
+        with engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(sql_text("SELECT pg_advisory_xact_lock(:k)"), {"k": SCHEMA_LOCK})
+            elif conn.dialect.name == "sqlite":
+                conn.exec_driver_sql("BEGIN IMMEDIATE")  # the database's write lock
+            for table in wanted:
+                table.create(conn, checkfirst=True)
 
     def construct_mapper(self) -> Mapper[UUID]:
         """The library's mapper, except that a record the at-rest key does not open is a
@@ -169,6 +200,8 @@ class Ledger(Application):
                     out.append(self.append(raw, actor))
                 except (Rejected, Forbidden) as e:
                     out.append(e)
+                except IntegrityError:  # still conflicting after every attempt: say so
+                    out.append(Rejected([CONFLICT]))
         return out
 
     def _append(self, raw: str | bytes | dict[str, Any], actor: Actor) -> dict[str, Any]:
@@ -180,14 +213,15 @@ class Ledger(Application):
         if not may_append(actor, h.utforare):
             raise Forbidden("this role may not append for that utförare")
         nyckel = self._klient_nyckel(h.utforare, h.id)
-        for attempt in range(3):
+        for attempt in range(APPEND_ATTEMPTS):
             if (prior := self._prior_result(nyckel)) is not None:
                 return prior
             try:
                 return self._append_once(h, nyckel, actor)
             except IntegrityError:
-                if attempt == 2:
+                if attempt == APPEND_ATTEMPTS - 1:
                     raise
+                time.sleep(secrets.randbelow(2000 << attempt) / 1e6)  # up to 2 ms, doubling
         raise AssertionError("unreachable")
 
     def _klient_nyckel(self, utforare: str, client_id: UUID) -> bytes:
@@ -493,8 +527,22 @@ class Ledger(Application):
     # -- projections ---------------------------------------------------------------------
 
     def project(self, tick: Callable[[int], None] = lambda n: None) -> int:
-        """Bring the live projections up to date with the log."""
-        return runner.catch_up(self, Participation(), self.transaction, tick=tick)
+        """Bring the live projections up to date with the log; returns the number of
+        records this call projected. Another process projecting at the same time is not an
+        error: the page it wrote first counts once, and this call goes on from there."""
+        done = 0
+
+        def counted(n: int) -> None:
+            nonlocal done
+            done += n
+            tick(n)
+
+        while True:
+            try:
+                runner.catch_up(self, Participation(), self.transaction, tick=counted)
+                return done
+            except runner.ConcurrentUpdate:
+                continue  # its page was rolled back; re-read the position
 
     def rebuild_projections(self, tick: Callable[[int], None] = lambda n: None) -> int:
         runner.reset(Participation(), self.transaction)
