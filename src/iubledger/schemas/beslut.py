@@ -43,33 +43,7 @@ PARAGRAF = {
 Kategori = Literal["radgivning", "stod_i_grupp", "individuellt_stod", "motesplats"]
 
 #: Forms of insats that 11 kap. 5 § SoL never allows without needs assessment.
-UTESLUTNA_FORMER = frozenset(
-    {
-        "kontaktperson",
-        "kontaktfamilj",
-        "kvalificerad_kontaktperson",
-        "familjehem",
-        "lvm_hem",
-        "sarskilt_ungdomshem",
-        "jourhem_barn",
-        "stodboende_barn",
-        "skyddat_boende_barn",
-        "hvb_barn",
-        "boende_aldre",
-        "boende_funktionsnedsattning",
-        "heldygnsvard",
-        "ekonomiskt_bistand",
-    }
-)
-Insatsform = Literal[
-    "radgivning",
-    "samtalsstod",
-    "behandling",
-    "stod_i_grupp",
-    "motesplats",
-    "praktiskt_stod",
-    "sysselsattning",
-    "skyddat_boende",
+UTESLUTNA = (
     "kontaktperson",
     "kontaktfamilj",
     "kvalificerad_kontaktperson",
@@ -84,7 +58,20 @@ Insatsform = Literal[
     "boende_funktionsnedsattning",
     "heldygnsvard",
     "ekonomiskt_bistand",
-]
+)
+UTESLUTNA_FORMER = frozenset(UTESLUTNA)
+TILLATNA = (
+    "radgivning",
+    "samtalsstod",
+    "behandling",
+    "stod_i_grupp",
+    "motesplats",
+    "praktiskt_stod",
+    "sysselsattning",
+    "skyddat_boende",
+)
+#: Every form a decision file may name; the excluded ones are named so they can be refused.
+Insatsform = Literal[TILLATNA + UTESLUTNA]  # type: ignore[valid-type]
 
 
 class Dokumentation(Input):

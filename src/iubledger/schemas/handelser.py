@@ -34,16 +34,7 @@ AVBROTTSORSAKER = (
     "ohalsa",
     "annat",
 )
-Avbrottsorsak = Literal[
-    "behov_tillgodosett",
-    "annan_insats",
-    "flyttat",
-    "ej_motiverad",
-    "ej_nadd",
-    "praktiska_hinder",
-    "ohalsa",
-    "annat",
-]
+Avbrottsorsak = Literal[AVBROTTSORSAKER]  # type: ignore[valid-type]
 
 
 class Deltagare(Input):
