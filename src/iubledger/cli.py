@@ -510,15 +510,7 @@ def report(
         raise typer.Exit(2) from None
     with open_ledger(c) as ledger:
         index = ledger.decision_index()
-        first = _day(fran, "--from") or min(
-            (
-                v.giltig_fran
-                for h in index.histories.values()
-                for v in h
-                if hasattr(v, "giltig_fran")
-            ),
-            default=date.today(),
-        )
+        first = _day(fran, "--from") or index.first_day() or date.today()
         last = _day(till, "--to") or date.today()
         if kind == "compliance":
             data = compliance.build(ledger, index, first, last, insatser=insats, namnd=namnd)

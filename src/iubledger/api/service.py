@@ -263,10 +263,8 @@ class Service:
         _in_range(as_of, "as_of")
         with self.locked() as ledger:
             index = ledger.decision_index()
-            starts = [
-                v.giltig_fran for h in index.histories.values() for v in h if isinstance(v, Version)
-            ]
-            if starts and as_of - min(starts) > timedelta(days=MAX_PERIOD_DAYS):
+            first = index.first_day()
+            if first is not None and as_of - first > timedelta(days=MAX_PERIOD_DAYS):
                 raise Rejected(
                     [
                         Problem(
@@ -353,15 +351,7 @@ class Service:
         namnd = key.katalog if key.roll == "namnd" else None
         with self.locked() as ledger:
             index = ledger.decision_index()
-            first = fran or min(
-                (
-                    v.giltig_fran
-                    for h in index.histories.values()
-                    for v in h
-                    if isinstance(v, Version)
-                ),
-                default=date.today(),
-            )
+            first = fran or index.first_day() or date.today()
             last = till or date.today()
             _period(first, last)
             if kind == "compliance":

@@ -69,6 +69,11 @@ def _line(paragraf: str, kontroll: str, ok: bool, detalj: str) -> dict[str, Any]
     }
 
 
+def _complete(paragraf: str, kontroll: str, part: int, whole: int) -> dict[str, Any]:
+    """A completeness line: met only when every one of `whole` has it."""
+    return _line(paragraf, kontroll, part == whole, _pct(part, whole))
+
+
 def _pct(part: int, whole: int) -> str:
     return f"{part} av {whole} ({100 * part / whole:.1f} %)" if whole else "inga registrerade"
 
@@ -166,29 +171,29 @@ def build(
             )
         if n["start_krav"]:
             lines.append(
-                _line(
+                _complete(
                     "14 kap. 3 § SoL",
                     "Kön och åldersgrupp dokumenterade vid start",
-                    n["start_komplett"] == n["start_krav"],
-                    _pct(n["start_komplett"], n["start_krav"]),
+                    n["start_komplett"],
+                    n["start_krav"],
                 )
             )
         if n["avbrott"]:
             lines.append(
-                _line(
+                _complete(
                     "14 kap. 3 och 5 §§ SoL",
                     "Orsak dokumenterad vid avbrott",
-                    n["avbrott_orsak"] == n["avbrott"],
-                    _pct(n["avbrott_orsak"], n["avbrott"]),
+                    n["avbrott_orsak"],
+                    n["avbrott"],
                 )
             )
         if n["kontakt"]:
             lines.append(
-                _line(
+                _complete(
                     "11 kap. 6 § SoL",
                     "Informerad om rätten att ansöka om behovsprövad insats",
-                    n["informerad"] == n["kontakt"],
-                    _pct(n["informerad"], n["kontakt"]),
+                    n["informerad"],
+                    n["kontakt"],
                 )
             )
         if n["start_barn"]:

@@ -29,10 +29,7 @@ def replay(ledger: Any, as_of: date, tree_size: int | None = None) -> dict[str, 
     processed = runner.catch_up(
         ledger, Participation(), sessions.begin, until=moment, stop=tree_size
     )
-    starts = [
-        v.giltig_fran for h in index.histories.values() for v in h if hasattr(v, "giltig_fran")
-    ]
-    fran = min(starts, default=as_of)
+    fran = index.first_day() or as_of
     with sessions() as session:
         report = participation.build(session, index, fran, as_of)
     engine.dispose()

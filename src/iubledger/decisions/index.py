@@ -110,6 +110,13 @@ class DecisionIndex:
             }
         )
 
+    def first_day(self) -> date | None:
+        """The earliest day any decision took effect: where a default report period starts."""
+        return min(
+            (e.giltig_fran for h in self.histories.values() for e in h if isinstance(e, Version)),
+            default=None,
+        )
+
     def latest(self, beslut_id: str) -> Version | None:
         versions = [e for e in self.histories.get(beslut_id, ()) if isinstance(e, Version)]
         return versions[-1] if versions else None
