@@ -31,6 +31,8 @@ from typing import Any
 
 import nacl.signing
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from typer.testing import CliRunner, Result
 
 from iubledger import catalogs, cli
@@ -866,6 +868,40 @@ def test_consistency_between_every_pair_of_checkpoints(store: Store) -> None:
                 assert not merkle.verify_consistency(old, new, roots[old], wrong, proof)
     finally:
         ledger.close()
+
+
+def _cp(size: int, at: datetime) -> Checkpoint:
+    return Checkpoint(size, "00" * 32, at.isoformat(timespec="seconds"), "k", "")
+
+
+@given(
+    every=st.integers(1, 50),
+    seconds=st.integers(1, 100),
+    known=st.tuples(st.integers(1, 200), st.integers(0, 500)),
+    later=st.tuples(st.integers(0, 200), st.integers(0, 500)),
+    size=st.integers(0, 400),
+    now=st.integers(0, 1000),
+)
+def test_a_known_checkpoint_not_due_means_the_stored_latest_is_not_due(
+    every: int,
+    seconds: int,
+    known: tuple[int, int],
+    later: tuple[int, int],
+    size: int,
+    now: int,
+) -> None:
+    """The ledger skips the look-up of the latest checkpoint while the one it knows says
+    'not due': sound only if no later checkpoint (bigger and newer) can say 'due'."""
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    policy = checkpoints.Policy(every=every, seconds=seconds)
+    k = _cp(known[0], t0 + timedelta(seconds=known[1]))
+    stored = _cp(known[0] + later[0], t0 + timedelta(seconds=known[1] + later[1]))
+    at = t0 + timedelta(seconds=known[1] + later[1] + now)
+    size = max(size, stored.tree_size)
+    if not checkpoints.due(k, size, at, policy):
+        assert not checkpoints.due(stored, size, at, policy)
+    assert checkpoints.due(None, size, at, policy) == (size > 0)
+    assert not checkpoints.due(stored, stored.tree_size, at, policy)
 
 
 def test_checkpoint_signed_at_least_every_n_records(

@@ -300,8 +300,11 @@ def test_g5_truncated_tail_caught_by_the_saved_checkpoint(
     ledger = Ledger(resolve(str(data_dir), url))
     try:  # rebuild a consistent log over what is left, as a forger would
         with ledger.transaction() as session:
+            merkle_log.create_state(session)
             merkle_log.extend(
-                session, ledger.recorder.select_notifications(0, 10**6, inclusive_of_start=False)
+                session,
+                merkle_log.lock(session),
+                ledger.recorder.select_notifications(0, 10**6, inclusive_of_start=False),
             )
     finally:
         ledger.close()

@@ -120,10 +120,17 @@ class KeyStore:
         self._namnd_keys[(namnd, syfte)] = bytes(key)
         return bytes(key)
 
-    def add_subject_key(self, subjekt: str, key: bytes) -> None:
-        """Store a new subject's sealing key (14 kap. 3 § SoL, G3); never replaces one."""
+    def add_subject_keys(self, keys: dict[str, bytes]) -> None:
+        """Store new subjects' sealing keys in one transaction (14 kap. 3 § SoL, G3); never
+        replaces one."""
         with self._locked() as db:
-            db.execute("INSERT INTO subjektnyckel VALUES (?, ?)", (subjekt, key))
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                db.executemany("INSERT INTO subjektnyckel VALUES (?, ?)", keys.items())
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
 
     def subject_key(self, subjekt: str) -> bytes | None:
         with self._locked() as db:
@@ -140,26 +147,36 @@ class KeyStore:
 
 
 class PendingKeys:
-    """Subject keys made for an event that may still be refused: held in memory until
-    `persist`, so a refused event leaves no key behind."""
+    """Subject keys made for events that may still be refused. A line's new keys are
+    `kept` once nothing can refuse it and written by `persist` (once per transaction of
+    appends); a refused line's keys are `dropped`, so it leaves no key behind."""
 
     def __init__(self, store: KeyStore):
         self._store = store
         self._new: dict[str, bytes] = {}
+        self._kept: dict[str, bytes] = {}
 
     def namnd_key(self, namnd: str, syfte: str) -> bytes:
         return self._store.namnd_key(namnd, syfte)
 
     def subject_key_for(self, subjekt: str) -> bytes:
-        if subjekt in self._new:
-            return self._new[subjekt]
+        for pending in (self._new, self._kept):
+            if subjekt in pending:
+                return pending[subjekt]
         existing = self._store.subject_key(subjekt)
         if existing is not None:
             return existing
         self._new[subjekt] = nacl.utils.random(KEY_BYTES)
         return self._new[subjekt]
 
-    def persist(self) -> None:
-        for subjekt, key in self._new.items():
-            self._store.add_subject_key(subjekt, key)
+    def keep(self) -> None:
+        self._kept.update(self._new)
         self._new.clear()
+
+    def drop(self) -> None:
+        self._new.clear()
+
+    def persist(self) -> None:
+        if self._kept:
+            self._store.add_subject_keys(self._kept)
+        self._kept.clear()

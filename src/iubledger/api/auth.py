@@ -19,12 +19,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, get_args
 
-import nacl.encoding
-import nacl.hash
 from sqlalchemy import Column, LargeBinary, MetaData, String, Table, Text, insert, select, update
 from sqlalchemy.engine import Engine
 
 from iubledger.keys import KeyStore
+from iubledger.policies.crypto import keyed_hash
 from iubledger.policies.textscan import scan
 from iubledger.roles import Actor, Roll
 from iubledger.schemas.base import Problem, Rejected
@@ -172,9 +171,7 @@ class ApiKeys:
 
     def _hash(self, token: str) -> bytes:
         key = self.keystore.namnd_key("*", "api-nyckel")
-        return nacl.hash.blake2b(
-            token.encode(), key=key, digest_size=32, encoder=nacl.encoding.RawEncoder
-        )
+        return keyed_hash(key, token.encode())
 
     def create(
         self,

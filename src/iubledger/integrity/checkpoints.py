@@ -147,29 +147,13 @@ def store(session: Session, cp: Checkpoint) -> None:
     )
 
 
-def maybe_sign(
-    session: Session,
-    tree: CompactRange,
-    signing_key: nacl.signing.SigningKey,
-    policy: Policy,
-    *,
-    force: bool = False,
-) -> Checkpoint | None:
-    """Sign a checkpoint in the current transaction when the policy (or `force`) asks."""
-    if tree.size == 0:
-        return None
-    last = latest(session)
-    now = datetime.now(UTC)
-    if last is not None and last.tree_size == tree.size:
-        return last if force else None
-    due = (
-        force
-        or last is None
-        or tree.size - last.tree_size >= policy.every
+def due(last: Checkpoint | None, size: int, now: datetime, policy: Policy) -> bool:
+    """Whether a log of `size` records needs a new checkpoint after `last`: when none covers
+    it yet and `policy.every` records or `policy.seconds` have passed since."""
+    if size == 0 or (last is not None and last.tree_size >= size):
+        return False
+    return (
+        last is None
+        or size - last.tree_size >= policy.every
         or now - datetime.fromisoformat(last.timestamp) >= timedelta(seconds=policy.seconds)
     )
-    if not due:
-        return None
-    cp = sign(tree, signing_key, now)
-    store(session, cp)
-    return cp

@@ -10,7 +10,8 @@ O(log n) look-ups and appending never recomputes anything.
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterable
+from collections.abc import Sequence
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import Notification
@@ -26,6 +27,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from iubledger.integrity.merkle import (
@@ -76,43 +78,60 @@ def leaf_of(n: Notification) -> bytes:
     return leaf_hash(record_bytes(oid, n.originator_version, n.topic, n.state))
 
 
-def load(session: Session, *, for_update: bool = False) -> CompactRange:
-    """The persisted right frontier of the tree."""
-    q = select(state.c.size, state.c.frontier).where(state.c.id == 1)
-    if for_update:
-        q = q.with_for_update()
-        if session.get_bind().dialect.name == "sqlite":
-            # SQLite has no FOR UPDATE: a write that changes nothing takes the database's
-            # write lock now, so no other process extends or signs the tree before we commit.
-            session.execute(update(state).where(state.c.id == 1).values(size=state.c.size))
-    row = session.execute(q).first()
+def load(session: Session) -> CompactRange:
+    """The persisted right frontier of the tree, for readers."""
+    row = session.execute(select(state.c.size, state.c.frontier).where(state.c.id == 1)).first()
+    return CompactRange() if row is None else _frontier(row)
+
+
+def create_state(session: Session | Connection) -> None:
+    """The state row of an empty log, made with the schema: it is the writers' lock."""
+    if session.execute(select(state.c.id).where(state.c.id == 1)).first() is None:
+        session.execute(insert(state).values(id=1, size=0, frontier=b""))
+
+
+def lock(session: Session) -> CompactRange:
+    """Take the log's write lock and read the frontier, as the transaction's first write.
+
+    An UPDATE that changes nothing locks the state row (PostgreSQL) or the database
+    (SQLite) until commit; whatever the transaction reads after it is the latest commit,
+    and no other writer extends the log, signs or stores events before it commits."""
+    row = session.execute(
+        update(state)
+        .where(state.c.id == 1)
+        .values(size=state.c.size)
+        .returning(state.c.size, state.c.frontier)
+    ).first()
     if row is None:
-        return CompactRange()
+        raise LookupError("the Merkle log has no state row: run 'iubledger verify'")
+    return _frontier(row)
+
+
+def _frontier(row: Any) -> CompactRange:
     f = bytes(row.frontier)
     return CompactRange.from_state(row.size, [f[i : i + 32] for i in range(0, len(f), 32)])
 
 
 def extend(
-    session: Session, notifications: Iterable[Notification]
-) -> tuple[list[int], CompactRange]:
-    """Append the leaves of freshly inserted records; returns their positions and the tree."""
-    ordered = sorted(notifications, key=lambda n: n.id)
-    tree = load(session, for_update=True)
-    if not ordered:
-        return [], tree
-    existed = tree.size > 0
-    positions = []
+    session: Session, tree: CompactRange, notifications: Sequence[Notification]
+) -> list[int]:
+    """Append the leaves of freshly inserted records to the locked `tree` and store its new
+    nodes and frontier; returns each record's position, in the order given."""
+    order = sorted(range(len(notifications)), key=lambda i: notifications[i].id)
+    positions = [0] * len(notifications)
     rows = []
-    for n in ordered:
-        positions.append(tree.size)
-        rows.extend({"level": lv, "idx": i, "hash": h} for lv, i, h in tree.append(leaf_of(n)))
-    session.execute(insert(nodes), rows)
-    values = {"size": tree.size, "frontier": b"".join(tree.to_hashes())}
-    if existed:
-        session.execute(update(state).where(state.c.id == 1).values(**values))
-    else:
-        session.execute(insert(state).values(id=1, **values))
-    return positions, tree
+    for i in order:
+        positions[i] = tree.size
+        new = tree.append(leaf_of(notifications[i]))
+        rows.extend({"level": lv, "idx": j, "hash": h} for lv, j, h in new)
+    if rows:
+        session.execute(insert(nodes), rows)
+        session.execute(
+            update(state)
+            .where(state.c.id == 1)
+            .values(size=tree.size, frontier=b"".join(tree.to_hashes()))
+        )
+    return positions
 
 
 def subtree_root(session: Session, start: int, end: int) -> bytes:

@@ -8,26 +8,24 @@ XChaCha20-Poly1305 under a key per subject; deleting that key (gallring) shreds 
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 from typing import Any
 
-import nacl.encoding
 import nacl.exceptions
-import nacl.hash
 import nacl.secret
 
 PSEUDONYM_PERSON = b"iub-pseudonym-1"
 
 
+def keyed_hash(key: bytes, data: bytes, *, size: int = 32, person: bytes = b"") -> bytes:
+    """Keyed BLAKE2b (RFC 7693), the same function as libsodium's generichash."""
+    return hashlib.blake2b(data, key=key, digest_size=size, person=person).digest()
+
+
 def pseudonym(key: bytes, normalised: str) -> str:
     """Keyed BLAKE2b of a normalised identifier: linkable within one nämnd, opaque outside it."""
-    return nacl.hash.blake2b(
-        normalised.encode(),
-        digest_size=16,
-        key=key,
-        person=PSEUDONYM_PERSON,
-        encoder=nacl.encoding.HexEncoder,
-    ).decode()
+    return keyed_hash(key, normalised.encode(), size=16, person=PSEUDONYM_PERSON).hex()
 
 
 def seal(key: bytes, subject: str, payload: dict[str, Any]) -> str:

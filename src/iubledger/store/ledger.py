@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -13,19 +13,14 @@ from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-import nacl.encoding
-import nacl.hash
-from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.domain import Aggregate
+from eventsourcing.application import AggregateNotFoundError, Application, LRUCache
 from eventsourcing.persistence import (
-    IntegrityError,
     Mapper,
     MapperDeserialisationError,
-    OperationalError,
     StoredEvent,
 )
 from pydantic import ValidationError
-from sqlalchemy import Table, insert, inspect, select
+from sqlalchemy import Table, func, insert, inspect, select
 from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session
 
@@ -39,9 +34,9 @@ from iubledger.decisions.start import start_problems, villkor_outcome
 from iubledger.decisions.villkor import Fakta, Utfall
 from iubledger.integrity import checkpoints
 from iubledger.integrity import log as merkle_log
-from iubledger.integrity.merkle import inclusion_proof
+from iubledger.integrity.merkle import CompactRange, inclusion_proof
 from iubledger.keys import KeyStore, PendingKeys
-from iubledger.policies.crypto import open_seal
+from iubledger.policies.crypto import keyed_hash, open_seal
 from iubledger.policies.regimes import apply
 from iubledger.policies.textscan import scan
 from iubledger.projections import runner
@@ -57,18 +52,11 @@ from iubledger.store.cipher import CipherKeyError
 
 CIPHER_TOPIC = "iubledger.store.cipher:XChaCha20Cipher"
 
+#: Participations kept in memory between transactions (checked against the stored version).
+CACHE_SIZE = 20000
+
 #: PostgreSQL advisory lock held while the schema is created.
 SCHEMA_LOCK = 0x1B1ED6E4
-
-#: Attempts at one line while other writers store versions of the same participation first
-#: (optimistic concurrency: the version is unique); a short random pause between attempts.
-APPEND_ATTEMPTS = 8
-CONFLICT = Problem(
-    "konflikt",
-    "deltagande",
-    "other writers kept changing the participation at the same time; nothing was stored for "
-    "this line: send it again",
-)
 
 
 @dataclass
@@ -76,8 +64,74 @@ class ImportResult:
     imported: list[tuple[str, int]] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Parsed:
+    """A line that passed validation and the role check, with its client-id keys."""
+
+    h: UtforarHandelse
+    nyckel: bytes
+    opened_by: bytes | None
+
+    @property
+    def nycklar(self) -> list[bytes]:
+        return [self.nyckel] if self.opened_by is None else [self.nyckel, self.opened_by]
+
+
+@dataclass
+class _Work:
+    """One transaction of appends, under the log's write lock: the results by client-id key
+    (stored before, or staged now), the stored versions of the participations its lines
+    name, the participations it changed and the records it will store, in line order."""
+
+    session: Session
+    keys: PendingKeys
+    results: dict[bytes, dict[str, Any]]
+    versions: dict[UUID, int] = field(default_factory=dict)
+    aggregates: dict[UUID, Deltagande] = field(default_factory=dict)
+    events: list[Any] = field(default_factory=list)
+    klient: list[tuple[bytes, dict[str, Any], int]] = field(default_factory=list)
+
+    def stage(self, target: Deltagande | Gruppsession) -> int:
+        """Take the target's pending events; returns the index of its first record."""
+        first = len(self.events)
+        self.events.extend(target.collect_events())
+        if isinstance(target, Deltagande):
+            self.aggregates[target.id] = target
+        return first
+
+
+def _stored_results(session: Session, nycklar: Sequence[bytes]) -> dict[bytes, dict[str, Any]]:
+    """The stored results of earlier events with these client-id keys."""
+    found: dict[bytes, dict[str, Any]] = {}
+    unique = sorted(set(nycklar))
+    for i in range(0, len(unique), 500):
+        q = select(tables.klient_id.c.nyckel, tables.klient_id.c.resultat).where(
+            tables.klient_id.c.nyckel.in_(unique[i : i + 500])
+        )
+        found.update((bytes(k), json.loads(r)) for k, r in session.execute(q))
+    return found
+
+
+def _named(lines: Sequence[Parsed | Rejected | Forbidden], results: dict[bytes, Any]) -> set[UUID]:
+    """The participations the lines name, by id or by the client id that opened them."""
+    ids = set()
+    for line in lines:
+        if not isinstance(line, Parsed):
+            continue
+        if line.h.deltagande is not None:
+            ids.add(line.h.deltagande)
+        if (opened := results.get(line.opened_by or b"")) is not None:
+            ids.add(UUID(opened["deltagande"]))
+    return ids
+
+
+def _rule(refusal: Rejected | Forbidden) -> str:
+    return refusal.problems[0].code if isinstance(refusal, Rejected) else "behorighet"
+
+
 class Ledger(Application):
-    """Event store with at-rest cipher; every commit goes through `_commit`."""
+    """Event store with at-rest cipher; every write takes the log's lock first (`_locked`)
+    and stores its records through `_write`."""
 
     name = "iubledger"
 
@@ -89,11 +143,12 @@ class Ledger(Application):
             "SQLALCHEMY_URL": settings.database_url,
             "CIPHER_TOPIC": CIPHER_TOPIC if at_rest_cipher else "",
             "CIPHER_KEY": self.keys.at_rest_key() if at_rest_cipher else "",
-            "AGGREGATE_CACHE_MAXSIZE": "20000",
+            "AGGREGATE_CACHE_MAXSIZE": str(CACHE_SIZE),
             "CREATE_TABLE": "no",  # below, one process at a time
         }
         super().__init__(env)
         self._index: DecisionIndex | None = None
+        self._known_checkpoint: checkpoints.Checkpoint | None = None
         self.checkpoint_policy = checkpoints.Policy.from_env()
         self.signing_key = self.keys.signing_key()
 
@@ -115,6 +170,7 @@ class Ledger(Application):
                 conn.exec_driver_sql("BEGIN IMMEDIATE")  # the database's write lock
             for table in wanted:
                 table.create(conn, checkfirst=True)
+            merkle_log.create_state(conn)
 
     def construct_mapper(self) -> Mapper[UUID]:
         """The library's mapper, except that a record the at-rest key does not open is a
@@ -137,25 +193,52 @@ class Ledger(Application):
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """A database transaction (joined when one is already open). If it fails, cached
-        aggregates that may hold its unsaved events are dropped."""
+        aggregates that may hold its unsaved events, and the checkpoint it may have signed,
+        are forgotten."""
         try:
             with self.recorder.transaction() as session:  # type: ignore[attr-defined]
                 yield session
         except BaseException:
-            if self.repository.cache is not None:
-                self.repository.cache.clear()  # type: ignore[attr-defined]
+            # A new cache, not `clear()`: the library's LRUCache.clear() empties only its
+            # recency list and keeps every entry.
+            self.repository.cache = LRUCache(maxsize=CACHE_SIZE)
+            self._known_checkpoint = None
             raise
 
-    def _commit(self, *aggregates: Aggregate, session: Session | None = None) -> list[int]:
-        """Store the pending events of `aggregates` and extend the Merkle log, atomically;
-        returns the log positions of the new records."""
-        if session is None:
-            with self.transaction() as own:
-                return self._commit(*aggregates, session=own)
-        recordings = self.save(*aggregates, session=session)
-        positions, tree = merkle_log.extend(session, [r.notification for r in recordings])
-        checkpoints.maybe_sign(session, tree, self.signing_key, self.checkpoint_policy)
+    @contextmanager
+    def _locked(self) -> Iterator[tuple[Session, CompactRange]]:
+        """A transaction that takes the log's write lock first: what it reads is the latest
+        commit and stays so until it commits (writers never conflict)."""
+        with self.transaction() as session:
+            yield session, merkle_log.lock(session)
+
+    def _write(self, session: Session, tree: CompactRange, *objs: Any) -> list[int]:
+        """Store pending events (of aggregates, or events in log order) and extend the
+        locked Merkle log; returns the log position of each new record."""
+        recordings = self.save(*objs, session=session)
+        positions = merkle_log.extend(session, tree, [r.notification for r in recordings])
+        self._sign_if_due(session, tree)
         return positions
+
+    def _sign_if_due(
+        self, session: Session, tree: CompactRange, *, force: bool = False
+    ) -> checkpoints.Checkpoint | None:
+        """Sign a checkpoint in this locked transaction when the policy (or `force`) asks.
+        The latest checkpoint this process knows answers 'not due' without a look-up: the
+        stored latest can only be newer."""
+        now, policy, known = datetime.now(UTC), self.checkpoint_policy, self._known_checkpoint
+        if not (force or known is None or checkpoints.due(known, tree.size, now, policy)):
+            return None
+        last = checkpoints.latest(session)
+        self._known_checkpoint = last
+        if last is not None and last.tree_size == tree.size:
+            return last if force else None
+        if tree.size == 0 or not (force or checkpoints.due(last, tree.size, now, policy)):
+            return None
+        cp = checkpoints.sign(tree, self.signing_key, now)
+        checkpoints.store(session, cp)
+        self._known_checkpoint = cp
+        return cp
 
     # -- utförare events (14 kap. 3–5 § SoL) -------------------------------------------
 
@@ -163,66 +246,79 @@ class Ledger(Application):
         """Store one utförare event through the policy layer; atomic and idempotent on the
         client `id`. Returns {event_id, position, deltagande[, besokskod]}; raises Rejected
         (nothing stored) or Forbidden."""
-        try:
-            return self._append(raw, actor)
-        except (Rejected, Forbidden) as e:
-            rule = e.problems[0].code if isinstance(e, Rejected) else "behorighet"
-            with self.transaction() as session:
-                add_counts(
-                    session,
-                    tables.avvisning,
-                    ["dag", "regel"],
-                    "antal",
-                    {(datetime.now(UTC).date(), rule): 1},
-                )
-            raise
+        (result,) = self.append_batch([raw], actor)
+        if isinstance(result, Rejected | Forbidden):
+            raise result
+        return result
 
     def append_batch(
         self, raws: Sequence[str | bytes | dict[str, Any]], actor: Actor = OPERATOR
     ) -> list[dict[str, Any] | Rejected | Forbidden]:
         """Append many events in one transaction. Each line is still atomic: every check that
-        can refuse a line runs before it writes anything, so a refused line stores nothing
-        and the others are kept. Returns, per line, the result or the refusal."""
+        can refuse a line runs before it stages anything, so a refused line stores nothing
+        and the others are kept; a database error stores none of them. Returns, per line,
+        the result or the refusal."""
+        lines = [self._parse(raw, actor) for raw in raws]
+        wanted = [k for line in lines if isinstance(line, Parsed) for k in line.nycklar]
         out: list[dict[str, Any] | Rejected | Forbidden] = []
-        try:
-            with self.transaction():
-                for raw in raws:
-                    try:
-                        out.append(self.append(raw, actor))
-                    except (Rejected, Forbidden) as e:
-                        out.append(e)
-        except (IntegrityError, OperationalError):
-            # A conflict with another writer: the whole batch rolled back; redo it line by
-            # line, each in its own transaction (idempotency keeps stored lines single).
-            out = []
-            for raw in raws:
-                try:
-                    out.append(self.append(raw, actor))
-                except (Rejected, Forbidden) as e:
-                    out.append(e)
-                except IntegrityError:  # still conflicting after every attempt: say so
-                    out.append(Rejected([CONFLICT]))
+        with self._locked() as (session, tree):
+            work = _Work(session, PendingKeys(self.keys), _stored_results(session, wanted))
+            work.versions = self._stored_versions(session, _named(lines, work.results))
+            for line in lines:
+                out.append(self._append_line(work, line) if isinstance(line, Parsed) else line)
+            refused = Counter(_rule(r) for r in out if isinstance(r, Rejected | Forbidden))
+            if refused:
+                today = datetime.now(UTC).date()
+                counts = {(today, rule): n for rule, n in refused.items()}
+                add_counts(session, tables.avvisning, ["dag", "regel"], "antal", counts)
+            if work.events:
+                work.keys.persist()  # before the records that are sealed with them
+                positions = self._write(session, tree, *work.events)
+                for _, result, first in work.klient:
+                    result["position"] = positions[first]
+                session.execute(
+                    insert(tables.klient_id),
+                    [{"nyckel": k, "resultat": json.dumps(r)} for k, r, _ in work.klient],
+                )
+        if self.repository.cache is not None:  # committed: later look-ups start from here
+            for agg in work.aggregates.values():
+                self.repository.cache.put(agg.id, agg)
         return out
 
-    def _append(self, raw: str | bytes | dict[str, Any], actor: Actor) -> dict[str, Any]:
+    def _stored_versions(self, session: Session, ids: set[UUID]) -> dict[UUID, int]:
+        record = self.recorder.events_record_cls  # type: ignore[attr-defined]
+        found: dict[UUID, int] = {}
+        unique = sorted(ids)
+        for i in range(0, len(unique), 500):
+            q = (
+                select(record.originator_id, func.max(record.originator_version))
+                .where(record.originator_id.in_(unique[i : i + 500]))
+                .group_by(record.originator_id)
+            )
+            found.update((oid, v) for oid, v in session.execute(q))
+        return found
+
+    def _append_line(self, work: _Work, line: Parsed) -> dict[str, Any] | Rejected:
+        """The earlier result of the same client id, or the line staged now, or why not."""
+        if (prior := work.results.get(line.nyckel)) is not None:
+            return prior
+        try:
+            return self._stage(work, line)
+        except Rejected as e:
+            return e
+
+    def _parse(
+        self, raw: str | bytes | dict[str, Any], actor: Actor
+    ) -> Parsed | Rejected | Forbidden:
         text = json.dumps(raw, default=str) if isinstance(raw, dict) else raw
         try:
             h = HANDELSE.validate_json(text)
         except ValidationError as e:
-            raise Rejected(problems_from(e)) from None
+            return Rejected(problems_from(e))
         if not may_append(actor, h.utforare):
-            raise Forbidden("this role may not append for that utförare")
-        nyckel = self._klient_nyckel(h.utforare, h.id)
-        for attempt in range(APPEND_ATTEMPTS):
-            if (prior := self._prior_result(nyckel)) is not None:
-                return prior
-            try:
-                return self._append_once(h, nyckel, actor)
-            except IntegrityError:
-                if attempt == APPEND_ATTEMPTS - 1:
-                    raise
-                time.sleep(secrets.randbelow(2000 << attempt) / 1e6)  # up to 2 ms, doubling
-        raise AssertionError("unreachable")
+            return Forbidden("this role may not append for that utförare")
+        opened_by = None if h.oppnad_av is None else self._klient_nyckel(h.utforare, h.oppnad_av)
+        return Parsed(h, self._klient_nyckel(h.utforare, h.id), opened_by)
 
     def _klient_nyckel(self, utforare: str, client_id: UUID) -> bytes:
         """Client ids are the utförare's own and stored keyed-hashed (they may link to its
@@ -230,16 +326,12 @@ class Ledger(Application):
         event (`oppnad_av`), resolved through the same table."""
         key = self.keys.namnd_key("*", "klient-id")
         data = utforare.encode() + b"\x00" + client_id.bytes
-        return nacl.hash.blake2b(data, key=key, encoder=nacl.encoding.RawEncoder)[:32]
+        return keyed_hash(key, data)
 
-    def _prior_result(self, nyckel: bytes) -> dict[str, Any] | None:
-        with self.transaction() as session:
-            row = session.execute(
-                select(tables.klient_id.c.resultat).where(tables.klient_id.c.nyckel == nyckel)
-            ).first()
-        return None if row is None else json.loads(row.resultat)
-
-    def _append_once(self, h: UtforarHandelse, nyckel: bytes, actor: Actor) -> dict[str, Any]:
+    def _stage(self, work: _Work, line: Parsed) -> dict[str, Any]:
+        """Check one event and stage its records; raises Rejected before staging anything."""
+        h = line.h
+        work.keys.drop()  # keys of a line refused before this one
         version = self.decision_index().in_force(h.insats, h.datum)
         if version is None:
             raise Rejected(
@@ -263,13 +355,12 @@ class Ledger(Application):
                     )
                 ]
             )
-        agg = self._participation(h)
+        agg = self._participation(work, line)
         if h.type == "tillfalle" and h.grupp is not None:
             subjekt = str(uuid4())
         else:
             subjekt = str(agg.id) if agg is not None else str(uuid4())
-        keys = PendingKeys(self.keys)
-        dok = apply(version, h, subjekt, keys)
+        dok = apply(version, h, subjekt, work.keys)
         post = dok.falt
         extra: list[dict[str, Any]] = []
         kod: str | None = None
@@ -310,39 +401,48 @@ class Ledger(Application):
         for e in extra:
             target.registrera(post=e)  # type: ignore[union-attr]
 
-        keys.persist()  # only now that nothing can refuse the event
-        with self.transaction() as session:
-            positions = self._commit(target, session=session)
-            result = {
-                "event_id": f"{target.id}/{target.version - len(extra)}",
-                "position": positions[0],
-                "deltagande": str(target.id),
-            }
-            if kod is not None:
-                result["besokskod"] = kod
-                session.execute(insert(tables.besokskod).values(kod=kod, deltagande=target.id))
-            session.execute(
-                insert(tables.klient_id).values(nyckel=nyckel, resultat=json.dumps(result))
-            )
+        # Nothing can refuse the event now.
+        work.keys.keep()
+        first = work.stage(target)
+        result: dict[str, Any] = {
+            "event_id": f"{target.id}/{target.version - len(extra)}",
+            "position": None,  # known when the transaction's records are stored
+            "deltagande": str(target.id),
+        }
+        if kod is not None:
+            result["besokskod"] = kod
+            work.session.execute(insert(tables.besokskod).values(kod=kod, deltagande=target.id))
+        work.results[line.nyckel] = result
+        work.klient.append((line.nyckel, result, first))
         return result
 
-    def _participation(self, h: UtforarHandelse) -> Deltagande | None:
+    def _cached(self, work: _Work, ref: UUID) -> Any:
+        """The cached participation, when it is the stored version (no other process wrote
+        it since). Taken without a copy: a failed transaction clears the cache."""
+        cache = self.repository.cache
+        if cache is None or ref not in work.versions:
+            return None
+        try:
+            agg = cache.get(ref)
+        except KeyError:
+            return None
+        return agg if agg.version == work.versions[ref] else None
+
+    def _participation(self, work: _Work, line: Parsed) -> Deltagande | None:
         """The participation a follow-up refers to, checked against the event."""
+        h = line.h
         ref = h.deltagande
-        if h.oppnad_av is not None:
-            opened = self._prior_result(self._klient_nyckel(h.utforare, h.oppnad_av))
+        if line.opened_by is not None:
+            opened = work.results.get(line.opened_by)
             if opened is None:
                 raise Rejected(
                     [Problem("okant_oppnande", "oppnad_av", "no stored event has that client id")]
                 )
             ref = UUID(opened["deltagande"])
         if h.besokskod is not None:
-            with self.transaction() as session:
-                ref = session.execute(
-                    select(tables.besokskod.c.deltagande).where(
-                        tables.besokskod.c.kod == h.besokskod
-                    )
-                ).scalar()
+            ref = work.session.execute(
+                select(tables.besokskod.c.deltagande).where(tables.besokskod.c.kod == h.besokskod)
+            ).scalar()
             if ref is None:
                 raise Rejected([Problem("okand_besokskod", "besokskod", "no such besökskod")])
         if ref is None:
@@ -355,12 +455,14 @@ class Ledger(Application):
                     ]
                 )
             return None
-        try:
-            agg = self.repository.get(ref)
-        except AggregateNotFoundError:
-            raise Rejected(
-                [Problem("okant_deltagande", "deltagande", "no such participation")]
-            ) from None
+        agg = work.aggregates.get(ref) or self._cached(work, ref)
+        if agg is None:
+            try:
+                agg = self.repository.get(ref)
+            except AggregateNotFoundError:
+                raise Rejected(
+                    [Problem("okant_deltagande", "deltagande", "no such participation")]
+                ) from None
         if not isinstance(agg, Deltagande) or agg.insats != h.insats:
             raise Rejected(
                 [Problem("fel_insats", "deltagande", "the participation belongs to another insats")]
@@ -402,6 +504,19 @@ class Ledger(Application):
     ) -> ImportResult:
         """Import decision files (name, JSON text) all or nothing: one invalid file imports
         nothing, and the error names the file, the insats and the rule (G7)."""
+        with self._locked() as (session, tree):
+            self._index = None  # under the lock: the decisions as stored now
+            result = self._import(sources, actor, session, tree)
+        self._index = None
+        return result
+
+    def _import(
+        self,
+        sources: Sequence[tuple[str, str]],
+        actor: Actor,
+        session: Session,
+        tree: CompactRange,
+    ) -> ImportResult:
         index = self.decision_index()
         staged = DecisionIndex({k: list(v) for k, v in index.histories.items()})
         files: list[tuple[str, str, BeslutsFil]] = []
@@ -436,8 +551,7 @@ class Ledger(Application):
                     agg.andra(innehall)
                 touched[beslut_id] = agg
                 result.imported.append((beslut_id, agg.version))
-        self._commit(register, *touched.values())
-        self._index = None
+        self._write(session, tree, register, *touched.values())
         return result
 
     def revoke_decision(
@@ -446,6 +560,15 @@ class Ledger(Application):
         """Revoke from `fran`: a new event; earlier versions stay in the history."""
         if not may_decide(actor, beslut_id.split("/", 1)[0]):
             raise Forbidden("only the nämnd may create or change its decisions")
+        with self._locked() as (session, tree):
+            self._index = None  # under the lock: the decisions as stored now
+            version = self._revoke(beslut_id, fran, skal, session, tree)
+        self._index = None
+        return version
+
+    def _revoke(
+        self, beslut_id: str, fran: date, skal: str, session: Session, tree: CompactRange
+    ) -> int:
         history = self.decision_index().histories.get(beslut_id, [])
         latest = self.decision_index().latest(beslut_id)
         if latest is None:
@@ -464,19 +587,15 @@ class Ledger(Application):
             )
         agg = self.repository.get(Beslut.create_id(beslut_id))
         agg.upphav(fran=fran.isoformat(), skal=skal)
-        self._commit(agg)
-        self._index = None
+        self._write(session, tree, agg)
         return agg.version
 
     # -- integrity (G5) ------------------------------------------------------------------
 
     def checkpoint(self) -> checkpoints.Checkpoint | None:
         """A checkpoint of the current log, signed now if the latest is behind."""
-        with self.transaction() as session:
-            tree = merkle_log.load(session, for_update=True)
-            return checkpoints.maybe_sign(
-                session, tree, self.signing_key, self.checkpoint_policy, force=True
-            )
+        with self._locked() as (session, tree):
+            return self._sign_if_due(session, tree, force=True)
 
     def receipt(self, position: int, tree_size: int | None = None) -> dict[str, Any]:
         """Evidence that the record at `position` is in the log: its leaf hash and an
@@ -584,24 +703,15 @@ class Ledger(Application):
         except Rejected as e:
             refusal = e
         utfall = "oppnad" if refusal is None else refusal.problems[0].code
-        for attempt in range(3):
+        with self._locked() as (session, tree):
             try:
-                try:
-                    logg = self.repository.get(ATKOMSTLOGG_ID)
-                except AggregateNotFoundError:
-                    logg = Identitetsatkomst()
-                logg.registrera(
-                    roll=roll,
-                    nyckel_id=nyckel_id,
-                    deltagande=str(deltagande),
-                    skal=skal,
-                    utfall=utfall,
-                )
-                self._commit(logg)
-                break
-            except IntegrityError:
-                if attempt == 2:
-                    raise
+                logg = self.repository.get(ATKOMSTLOGG_ID)
+            except AggregateNotFoundError:
+                logg = Identitetsatkomst()
+            logg.registrera(
+                roll=roll, nyckel_id=nyckel_id, deltagande=str(deltagande), skal=skal, utfall=utfall
+            )
+            self._write(session, tree, logg)
         if refusal is not None:
             raise refusal
         access = {
