@@ -87,11 +87,16 @@ class Player:
         return touched
 
     def batches(self, start: int, stop: int, batch: int) -> None:
-        """Groups [start, stop) saved `batch` groups per transaction, one save per group."""
+        """Groups [start, stop), `batch` groups per transaction: their events collected in
+        order and stored by one `app.save`, as iubledger stores a batch."""
         for b in range(start, stop, batch):
-            with self.app.recorder.transaction() as session:  # type: ignore[attr-defined]
-                for i in range(b, min(b + batch, stop)):
-                    self.app.save(*self.stage(i), session=session)
+            events = [
+                e
+                for i in range(b, min(b + batch, stop))
+                for agg in self.stage(i)
+                for e in agg.collect_events()
+            ]
+            self.app.save(*events)
 
     def singles(self, start: int, stop: int) -> None:
         """Groups [start, stop), one transaction (one `app.save`) each."""

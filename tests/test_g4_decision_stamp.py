@@ -17,6 +17,7 @@ import pytest
 
 from iubledger import catalogs
 from iubledger.config import resolve
+from iubledger.decisions.index import Upphavande
 from iubledger.keys import KeyStore
 from iubledger.policies import POLICY_VERSION
 from iubledger.schemas.base import Rejected
@@ -249,3 +250,23 @@ def test_decision_with_end_date(ledger: Ledger) -> None:
     )
     ledger.append(start("2025-12-31"))
     assert _refused_without_trace(ledger, start("2026-01-01")).problems[0].code == "inget_beslut"
+
+
+def test_a_decision_changed_by_another_process_applies_at_once(ledger: Ledger) -> None:
+    """A long-running process (the API server) holds the decisions in memory; an amendment
+    or revocation made by another process (the command line) applies to its next event."""
+    ledger.import_decisions([("v1", decision("full_14_3", "2025-08-01"))])
+    first = ledger.append(start("2025-10-10"))
+    other = Ledger(ledger.settings)
+    try:
+        other.import_decisions([("v2", decision("undantag_14_5", "2025-10-01", andring=True))])
+        amended = ledger.append(start("2025-10-12"))
+        assert ledger.decision_index().latest(f"{KATALOG}/1").version == 2
+        other.revoke_decision(f"{KATALOG}/1", date(2025, 11, 1), "Insatsen upphör.")
+    finally:
+        other.close()
+    by_pid = posts(ledger)
+    assert stamp(by_pid[first["deltagande"]][0]) == (1, "full_14_3")
+    assert stamp(by_pid[amended["deltagande"]][0]) == (2, "undantag_14_5")
+    assert _refused_without_trace(ledger, start("2025-11-02")).problems[0].code == "inget_beslut"
+    assert isinstance(ledger.decision_index().histories[f"{KATALOG}/1"][-1], Upphavande)

@@ -303,7 +303,7 @@ def test_g5_truncated_tail_caught_by_the_saved_checkpoint(
             merkle_log.create_state(session)
             merkle_log.extend(
                 session,
-                merkle_log.lock(session),
+                merkle_log.lock(session).tree,
                 ledger.recorder.select_notifications(0, 10**6, inclusive_of_start=False),
             )
     finally:

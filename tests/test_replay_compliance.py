@@ -303,8 +303,8 @@ def test_a_stored_identity_key_is_a_deviation_naming_its_position(
     post = _post_of(writable, insats)
     assert post["beslut"]["regim"] in ("radgivning_14_4", "undantag_14_5", "aggregat")
     tamper(post)
-    with writable._locked() as (session, tree):
-        (position,) = writable._write(session, tree, Deltagande(id=uuid4(), post=post))
+    with writable._locked() as (session, locked):
+        (position,) = writable._write(session, locked.tree, Deltagande(id=uuid4(), post=post))
     assert position == sum(1 for _ in writable.records()) - 1
 
     report = build(writable)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from eventsourcing.persistence import Notification
@@ -53,6 +53,9 @@ state = Table(
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("size", BigInteger, nullable=False),
     Column("frontier", LargeBinary, nullable=False),
+    # Commits that changed the nämnd's decisions: a process holding the decisions in
+    # memory reloads them when this moved (it is read with the lock, at no extra cost).
+    Column("beslut_andringar", BigInteger, nullable=False, server_default="0"),
 )
 
 RECORD_FORMAT = b"iubledger.record/1\x00"
@@ -90,7 +93,12 @@ def create_state(session: Session | Connection) -> None:
         session.execute(insert(state).values(id=1, size=0, frontier=b""))
 
 
-def lock(session: Session) -> CompactRange:
+class Locked(NamedTuple):
+    tree: CompactRange
+    beslut_andringar: int
+
+
+def lock(session: Session) -> Locked:
     """Take the log's write lock and read the frontier, as the transaction's first write.
 
     An UPDATE that changes nothing locks the state row (PostgreSQL) or the database
@@ -100,11 +108,24 @@ def lock(session: Session) -> CompactRange:
         update(state)
         .where(state.c.id == 1)
         .values(size=state.c.size)
-        .returning(state.c.size, state.c.frontier)
+        .returning(state.c.size, state.c.frontier, state.c.beslut_andringar)
     ).first()
     if row is None:
         raise LookupError("the Merkle log has no state row: run 'iubledger verify'")
-    return _frontier(row)
+    return Locked(_frontier(row), row.beslut_andringar)
+
+
+def beslut_andringar(session: Session) -> int:
+    """How many commits changed the decisions (for readers, without the lock)."""
+    n = session.execute(select(state.c.beslut_andringar).where(state.c.id == 1)).scalar()
+    return n or 0
+
+
+def count_beslut_andring(session: Session) -> None:
+    """Record, in a locked transaction, that it changes the decisions."""
+    session.execute(
+        update(state).where(state.c.id == 1).values(beslut_andringar=state.c.beslut_andringar + 1)
+    )
 
 
 def _frontier(row: Any) -> CompactRange:

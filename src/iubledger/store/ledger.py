@@ -84,6 +84,7 @@ class _Work:
     name, the participations it changed and the records it will store, in line order."""
 
     session: Session
+    decisions: DecisionIndex
     keys: PendingKeys
     results: dict[bytes, dict[str, Any]]
     versions: dict[UUID, int] = field(default_factory=dict)
@@ -147,7 +148,7 @@ class Ledger(Application):
             "CREATE_TABLE": "no",  # below, one process at a time
         }
         super().__init__(env)
-        self._index: DecisionIndex | None = None
+        self._index: tuple[int, DecisionIndex] | None = None  # (beslut_andringar, index)
         self._known_checkpoint: checkpoints.Checkpoint | None = None
         self.checkpoint_policy = checkpoints.Policy.from_env()
         self.signing_key = self.keys.signing_key()
@@ -206,7 +207,7 @@ class Ledger(Application):
             raise
 
     @contextmanager
-    def _locked(self) -> Iterator[tuple[Session, CompactRange]]:
+    def _locked(self) -> Iterator[tuple[Session, merkle_log.Locked]]:
         """A transaction that takes the log's write lock first: what it reads is the latest
         commit and stays so until it commits (writers never conflict)."""
         with self.transaction() as session:
@@ -261,8 +262,13 @@ class Ledger(Application):
         lines = [self._parse(raw, actor) for raw in raws]
         wanted = [k for line in lines if isinstance(line, Parsed) for k in line.nycklar]
         out: list[dict[str, Any] | Rejected | Forbidden] = []
-        with self._locked() as (session, tree):
-            work = _Work(session, PendingKeys(self.keys), _stored_results(session, wanted))
+        with self._locked() as (session, locked):
+            work = _Work(
+                session,
+                self._decisions(locked.beslut_andringar),
+                PendingKeys(self.keys),
+                _stored_results(session, wanted),
+            )
             work.versions = self._stored_versions(session, _named(lines, work.results))
             for line in lines:
                 out.append(self._append_line(work, line) if isinstance(line, Parsed) else line)
@@ -273,7 +279,7 @@ class Ledger(Application):
                 add_counts(session, tables.avvisning, ["dag", "regel"], "antal", counts)
             if work.events:
                 work.keys.persist()  # before the records that are sealed with them
-                positions = self._write(session, tree, *work.events)
+                positions = self._write(session, locked.tree, *work.events)
                 for _, result, first in work.klient:
                     result["position"] = positions[first]
                 session.execute(
@@ -332,7 +338,7 @@ class Ledger(Application):
         """Check one event and stage its records; raises Rejected before staging anything."""
         h = line.h
         work.keys.drop()  # keys of a line refused before this one
-        version = self.decision_index().in_force(h.insats, h.datum)
+        version = work.decisions.in_force(h.insats, h.datum)
         if version is None:
             raise Rejected(
                 [
@@ -488,9 +494,19 @@ class Ledger(Application):
     # -- decisions (11 kap. 5 § SoL) -------------------------------------------------------
 
     def decision_index(self) -> DecisionIndex:
-        if self._index is None:
-            self._index = self._load_index()
-        return self._index
+        """The nämnd's decisions as stored now (reloaded when any process changed them)."""
+        with self.transaction() as session:
+            return self._decisions(merkle_log.beslut_andringar(session))
+
+    def _decisions(self, andringar: int) -> DecisionIndex:
+        if self._index is None or self._index[0] != andringar:
+            self._index = (andringar, self._load_index())
+        return self._index[1]
+
+    def _write_decisions(self, session: Session, locked: merkle_log.Locked, *aggs: Any) -> None:
+        self._write(session, locked.tree, *aggs)
+        merkle_log.count_beslut_andring(session)
+        self._index = None
 
     def _load_index(self) -> DecisionIndex:
         index = DecisionIndex()
@@ -504,20 +520,17 @@ class Ledger(Application):
     ) -> ImportResult:
         """Import decision files (name, JSON text) all or nothing: one invalid file imports
         nothing, and the error names the file, the insats and the rule (G7)."""
-        with self._locked() as (session, tree):
-            self._index = None  # under the lock: the decisions as stored now
-            result = self._import(sources, actor, session, tree)
-        self._index = None
-        return result
+        with self._locked() as (session, locked):
+            return self._import(sources, actor, session, locked)
 
     def _import(
         self,
         sources: Sequence[tuple[str, str]],
         actor: Actor,
         session: Session,
-        tree: CompactRange,
+        locked: merkle_log.Locked,
     ) -> ImportResult:
-        index = self.decision_index()
+        index = self._decisions(locked.beslut_andringar)
         staged = DecisionIndex({k: list(v) for k, v in index.histories.items()})
         files: list[tuple[str, str, BeslutsFil]] = []
         for name, text in sources:
@@ -551,7 +564,7 @@ class Ledger(Application):
                     agg.andra(innehall)
                 touched[beslut_id] = agg
                 result.imported.append((beslut_id, agg.version))
-        self._write(session, tree, register, *touched.values())
+        self._write_decisions(session, locked, register, *touched.values())
         return result
 
     def revoke_decision(
@@ -560,17 +573,15 @@ class Ledger(Application):
         """Revoke from `fran`: a new event; earlier versions stay in the history."""
         if not may_decide(actor, beslut_id.split("/", 1)[0]):
             raise Forbidden("only the nämnd may create or change its decisions")
-        with self._locked() as (session, tree):
-            self._index = None  # under the lock: the decisions as stored now
-            version = self._revoke(beslut_id, fran, skal, session, tree)
-        self._index = None
-        return version
+        with self._locked() as (session, locked):
+            return self._revoke(beslut_id, fran, skal, session, locked)
 
     def _revoke(
-        self, beslut_id: str, fran: date, skal: str, session: Session, tree: CompactRange
+        self, beslut_id: str, fran: date, skal: str, session: Session, locked: merkle_log.Locked
     ) -> int:
-        history = self.decision_index().histories.get(beslut_id, [])
-        latest = self.decision_index().latest(beslut_id)
+        index = self._decisions(locked.beslut_andringar)
+        history = index.histories.get(beslut_id, [])
+        latest = index.latest(beslut_id)
         if latest is None:
             raise Rejected([Problem("okant_beslut", "beslut", "no decision with that id")])
         if isinstance(history[-1], Upphavande):
@@ -587,15 +598,15 @@ class Ledger(Application):
             )
         agg = self.repository.get(Beslut.create_id(beslut_id))
         agg.upphav(fran=fran.isoformat(), skal=skal)
-        self._write(session, tree, agg)
+        self._write_decisions(session, locked, agg)
         return agg.version
 
     # -- integrity (G5) ------------------------------------------------------------------
 
     def checkpoint(self) -> checkpoints.Checkpoint | None:
         """A checkpoint of the current log, signed now if the latest is behind."""
-        with self._locked() as (session, tree):
-            return self._sign_if_due(session, tree, force=True)
+        with self._locked() as (session, locked):
+            return self._sign_if_due(session, locked.tree, force=True)
 
     def receipt(self, position: int, tree_size: int | None = None) -> dict[str, Any]:
         """Evidence that the record at `position` is in the log: its leaf hash and an
@@ -703,7 +714,7 @@ class Ledger(Application):
         except Rejected as e:
             refusal = e
         utfall = "oppnad" if refusal is None else refusal.problems[0].code
-        with self._locked() as (session, tree):
+        with self._locked() as (session, locked):
             try:
                 logg = self.repository.get(ATKOMSTLOGG_ID)
             except AggregateNotFoundError:
@@ -711,7 +722,7 @@ class Ledger(Application):
             logg.registrera(
                 roll=roll, nyckel_id=nyckel_id, deltagande=str(deltagande), skal=skal, utfall=utfall
             )
-            self._write(session, tree, logg)
+            self._write(session, locked.tree, logg)
         if refusal is not None:
             raise refusal
         access = {
