@@ -87,7 +87,7 @@ class _Work:
     decisions: DecisionIndex
     keys: PendingKeys
     results: dict[bytes, dict[str, Any]]
-    versions: dict[UUID, int] = field(default_factory=dict)
+    versions: dict[UUID, int]
     aggregates: dict[UUID, Deltagande] = field(default_factory=dict)
     events: list[Any] = field(default_factory=list)
     klient: list[tuple[bytes, dict[str, Any], int]] = field(default_factory=list)
@@ -263,13 +263,14 @@ class Ledger(Application):
         wanted = [k for line in lines if isinstance(line, Parsed) for k in line.nycklar]
         out: list[dict[str, Any] | Rejected | Forbidden] = []
         with self._locked() as (session, locked):
+            results = _stored_results(session, wanted)
             work = _Work(
                 session,
                 self._decisions(locked.beslut_andringar),
                 PendingKeys(self.keys),
-                _stored_results(session, wanted),
+                results,
+                self._stored_versions(session, _named(lines, results)),
             )
-            work.versions = self._stored_versions(session, _named(lines, work.results))
             for line in lines:
                 out.append(self._append_line(work, line) if isinstance(line, Parsed) else line)
             refused = Counter(_rule(r) for r in out if isinstance(r, Rejected | Forbidden))
