@@ -12,7 +12,8 @@ it. Figures, each the median of `--repeat` runs, every run a fresh process:
     8,001–10,000 of the 10k workload after the first 8,000 were imported (untimed);
     bare: the same events, one `app.save` per line.
 (b) batch import (`append_batch`, 500 lines per transaction, as `iubledger append FILE`)
-    of each size; bare: the same events, 500 lines per transaction.
+    of each size; bare: the same events, 500 lines per transaction, each transaction's
+    events stored by one `app.save` (as iubledger stores a batch).
 (c) projection rebuild from zero (`rebuild_projections`) over the store built in (b);
     reference: the bare library reading and decoding its log.
 (d) verify (`verify(ledger, None)`) of each built store: seconds and peak RSS of the
