@@ -20,7 +20,7 @@ from eventsourcing.persistence import (
     StoredEvent,
 )
 from pydantic import ValidationError
-from sqlalchemy import Table, func, insert, inspect, select
+from sqlalchemy import Table, insert, inspect, select
 from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session
 
@@ -46,8 +46,16 @@ from iubledger.projections.upsert import add_counts
 from iubledger.roles import OPERATOR, Actor, Forbidden, may_append, may_decide
 from iubledger.schemas.base import Problem, Rejected, problems_from
 from iubledger.schemas.beslut import BeslutsFil, InsatsBeslut, Regim
-from iubledger.schemas.handelser import FOLJER_DELTAGANDE, HANDELSE, Start, UtforarHandelse
+from iubledger.schemas.handelser import FOLJER_DELTAGANDE, HANDELSE, Start
 from iubledger.store import tables
+from iubledger.store.batch import (
+    Parsed,
+    Work,
+    named,
+    rule_of,
+    stored_results,
+    stored_versions,
+)
 from iubledger.store.cipher import CipherKeyError
 
 CIPHER_TOPIC = "iubledger.store.cipher:XChaCha20Cipher"
@@ -62,72 +70,6 @@ SCHEMA_LOCK = 0x1B1ED6E4
 @dataclass
 class ImportResult:
     imported: list[tuple[str, int]] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class Parsed:
-    """A line that passed validation and the role check, with its client-id keys."""
-
-    h: UtforarHandelse
-    nyckel: bytes
-    opened_by: bytes | None
-
-    @property
-    def nycklar(self) -> list[bytes]:
-        return [self.nyckel] if self.opened_by is None else [self.nyckel, self.opened_by]
-
-
-@dataclass
-class _Work:
-    """One transaction of appends, under the log's write lock: the results by client-id key
-    (stored before, or staged now), the stored versions of the participations its lines
-    name, the participations it changed and the records it will store, in line order."""
-
-    session: Session
-    decisions: DecisionIndex
-    keys: PendingKeys
-    results: dict[bytes, dict[str, Any]]
-    versions: dict[UUID, int]
-    aggregates: dict[UUID, Deltagande] = field(default_factory=dict)
-    events: list[Any] = field(default_factory=list)
-    klient: list[tuple[bytes, dict[str, Any], int]] = field(default_factory=list)
-
-    def stage(self, target: Deltagande | Gruppsession) -> int:
-        """Take the target's pending events; returns the index of its first record."""
-        first = len(self.events)
-        self.events.extend(target.collect_events())
-        if isinstance(target, Deltagande):
-            self.aggregates[target.id] = target
-        return first
-
-
-def _stored_results(session: Session, nycklar: Sequence[bytes]) -> dict[bytes, dict[str, Any]]:
-    """The stored results of earlier events with these client-id keys."""
-    found: dict[bytes, dict[str, Any]] = {}
-    unique = sorted(set(nycklar))
-    for i in range(0, len(unique), 500):
-        q = select(tables.klient_id.c.nyckel, tables.klient_id.c.resultat).where(
-            tables.klient_id.c.nyckel.in_(unique[i : i + 500])
-        )
-        found.update((bytes(k), json.loads(r)) for k, r in session.execute(q))
-    return found
-
-
-def _named(lines: Sequence[Parsed | Rejected | Forbidden], results: dict[bytes, Any]) -> set[UUID]:
-    """The participations the lines name, by id or by the client id that opened them."""
-    ids = set()
-    for line in lines:
-        if not isinstance(line, Parsed):
-            continue
-        if line.h.deltagande is not None:
-            ids.add(line.h.deltagande)
-        if (opened := results.get(line.opened_by or b"")) is not None:
-            ids.add(UUID(opened["deltagande"]))
-    return ids
-
-
-def _rule(refusal: Rejected | Forbidden) -> str:
-    return refusal.problems[0].code if isinstance(refusal, Rejected) else "behorighet"
 
 
 class Ledger(Application):
@@ -263,17 +205,17 @@ class Ledger(Application):
         wanted = [k for line in lines if isinstance(line, Parsed) for k in line.nycklar]
         out: list[dict[str, Any] | Rejected | Forbidden] = []
         with self._locked() as (session, locked):
-            results = _stored_results(session, wanted)
-            work = _Work(
+            results = stored_results(session, wanted)
+            work = Work(
                 session,
                 self._decisions(locked.beslut_andringar),
                 PendingKeys(self.keys),
                 results,
-                self._stored_versions(session, _named(lines, results)),
+                stored_versions(session, self.recorder, named(lines, results)),
             )
             for line in lines:
                 out.append(self._append_line(work, line) if isinstance(line, Parsed) else line)
-            refused = Counter(_rule(r) for r in out if isinstance(r, Rejected | Forbidden))
+            refused = Counter(rule_of(r) for r in out if isinstance(r, Rejected | Forbidden))
             if refused:
                 today = datetime.now(UTC).date()
                 counts = {(today, rule): n for rule, n in refused.items()}
@@ -292,20 +234,7 @@ class Ledger(Application):
                 self.repository.cache.put(agg.id, agg)
         return out
 
-    def _stored_versions(self, session: Session, ids: set[UUID]) -> dict[UUID, int]:
-        record = self.recorder.events_record_cls  # type: ignore[attr-defined]
-        found: dict[UUID, int] = {}
-        unique = sorted(ids)
-        for i in range(0, len(unique), 500):
-            q = (
-                select(record.originator_id, func.max(record.originator_version))
-                .where(record.originator_id.in_(unique[i : i + 500]))
-                .group_by(record.originator_id)
-            )
-            found.update((oid, v) for oid, v in session.execute(q))
-        return found
-
-    def _append_line(self, work: _Work, line: Parsed) -> dict[str, Any] | Rejected:
+    def _append_line(self, work: Work, line: Parsed) -> dict[str, Any] | Rejected:
         """The earlier result of the same client id, or the line staged now, or why not."""
         if (prior := work.results.get(line.nyckel)) is not None:
             return prior
@@ -335,7 +264,7 @@ class Ledger(Application):
         data = utforare.encode() + b"\x00" + client_id.bytes
         return keyed_hash(key, data)
 
-    def _stage(self, work: _Work, line: Parsed) -> dict[str, Any]:
+    def _stage(self, work: Work, line: Parsed) -> dict[str, Any]:
         """Check one event and stage its records; raises Rejected before staging anything."""
         h = line.h
         work.keys.drop()  # keys of a line refused before this one
@@ -423,7 +352,7 @@ class Ledger(Application):
         work.klient.append((line.nyckel, result, first))
         return result
 
-    def _cached(self, work: _Work, ref: UUID) -> Any:
+    def _cached(self, work: Work, ref: UUID) -> Any:
         """The cached participation, when it is the stored version (no other process wrote
         it since). Taken without a copy: a failed transaction clears the cache."""
         cache = self.repository.cache
@@ -435,7 +364,7 @@ class Ledger(Application):
             return None
         return agg if agg.version == work.versions[ref] else None
 
-    def _participation(self, work: _Work, line: Parsed) -> Deltagande | None:
+    def _participation(self, work: Work, line: Parsed) -> Deltagande | None:
         """The participation a follow-up refers to, checked against the event."""
         h = line.h
         ref = h.deltagande

@@ -1,0 +1,107 @@
+"""One transaction of appends (`Ledger.append_batch`; a single append is a batch of one).
+
+Read once per batch under the log's write lock: the stored results of the lines' client
+ids and the stored versions of the participations they name. Lines are then checked and
+staged in memory, in order, and the batch's records, Merkle nodes, idempotency rows and
+subject keys are written once at the end (14 kap. 3 § SoL documentation, G5, G6).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from iubledger.aggregates.deltagande import Deltagande, Gruppsession
+from iubledger.decisions.index import DecisionIndex
+from iubledger.keys import PendingKeys
+from iubledger.roles import Forbidden
+from iubledger.schemas.base import Rejected
+from iubledger.schemas.handelser import UtforarHandelse
+from iubledger.store import tables
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """A line that passed validation and the role check, with its client-id keys."""
+
+    h: UtforarHandelse
+    nyckel: bytes
+    opened_by: bytes | None
+
+    @property
+    def nycklar(self) -> list[bytes]:
+        return [self.nyckel] if self.opened_by is None else [self.nyckel, self.opened_by]
+
+
+@dataclass
+class Work:
+    """One transaction of appends, under the log's write lock: the results by client-id key
+    (stored before, or staged now), the stored versions of the participations its lines
+    name, the participations it changed and the records it will store, in line order."""
+
+    session: Session
+    decisions: DecisionIndex
+    keys: PendingKeys
+    results: dict[bytes, dict[str, Any]]
+    versions: dict[UUID, int]
+    aggregates: dict[UUID, Deltagande] = field(default_factory=dict)
+    events: list[Any] = field(default_factory=list)
+    klient: list[tuple[bytes, dict[str, Any], int]] = field(default_factory=list)
+
+    def stage(self, target: Deltagande | Gruppsession) -> int:
+        """Take the target's pending events; returns the index of its first record."""
+        first = len(self.events)
+        self.events.extend(target.collect_events())
+        if isinstance(target, Deltagande):
+            self.aggregates[target.id] = target
+        return first
+
+
+def stored_results(session: Session, nycklar: Sequence[bytes]) -> dict[bytes, dict[str, Any]]:
+    """The stored results of earlier events with these client-id keys."""
+    found: dict[bytes, dict[str, Any]] = {}
+    unique = sorted(set(nycklar))
+    for i in range(0, len(unique), 500):
+        q = select(tables.klient_id.c.nyckel, tables.klient_id.c.resultat).where(
+            tables.klient_id.c.nyckel.in_(unique[i : i + 500])
+        )
+        found.update((bytes(k), json.loads(r)) for k, r in session.execute(q))
+    return found
+
+
+def named(lines: Sequence[Parsed | Rejected | Forbidden], results: dict[bytes, Any]) -> set[UUID]:
+    """The participations the lines name, by id or by the client id that opened them."""
+    ids = set()
+    for line in lines:
+        if not isinstance(line, Parsed):
+            continue
+        if line.h.deltagande is not None:
+            ids.add(line.h.deltagande)
+        if (opened := results.get(line.opened_by or b"")) is not None:
+            ids.add(UUID(opened["deltagande"]))
+    return ids
+
+
+def stored_versions(session: Session, recorder: Any, ids: set[UUID]) -> dict[UUID, int]:
+    """The stored version of each of these participations (to check cached ones)."""
+    record = recorder.events_record_cls
+    found: dict[UUID, int] = {}
+    unique = sorted(ids)
+    for i in range(0, len(unique), 500):
+        q = (
+            select(record.originator_id, func.max(record.originator_version))
+            .where(record.originator_id.in_(unique[i : i + 500]))
+            .group_by(record.originator_id)
+        )
+        found.update((oid, v) for oid, v in session.execute(q))
+    return found
+
+
+def rule_of(refusal: Rejected | Forbidden) -> str:
+    return refusal.problems[0].code if isinstance(refusal, Rejected) else "behorighet"
