@@ -414,6 +414,27 @@ def test_database_gone_mid_batch_stores_nothing_of_it_and_work_goes_on(
         ledger.close()
 
 
+def test_an_idle_process_carries_on_after_a_postgresql_restart(
+    own_cluster: Cluster, tmp_path: Path
+) -> None:
+    """A long-running process (the API server) whose pooled connections died with the
+    server: its next operations succeed, none fails on a dead connection."""
+    data_dir = tmp_path / "d"
+    KeyStore(data_dir / "keys").init()
+    ledger = Ledger(resolve(str(data_dir), own_cluster.url(own_cluster.new_database())))
+    try:
+        ledger.import_decisions([(CATALOG, catalogs.read(CATALOG))])
+        lines = stream()[:10]
+        assert all(isinstance(r, dict) for r in ledger.append_batch(lines[:5]))
+        own_cluster.stop("fast")
+        own_cluster.start()
+        assert isinstance(ledger.append(lines[5]), dict)
+        assert all(isinstance(r, dict) for r in ledger.append_batch(lines[6:]))
+        assert verify(ledger).ok
+    finally:
+        ledger.close()
+
+
 def test_a_database_that_does_not_exist_is_a_clear_error(
     own_cluster: Cluster, tmp_path: Path
 ) -> None:

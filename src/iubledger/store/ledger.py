@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import secrets
@@ -20,8 +21,9 @@ from eventsourcing.persistence import (
     StoredEvent,
 )
 from pydantic import ValidationError
-from sqlalchemy import Table, insert, inspect, select
+from sqlalchemy import Table, event, insert, inspect, select
 from sqlalchemy import text as sql_text
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session
 
 from iubledger.aggregates.atkomst import ATKOMSTLOGG_ID, Identitetsatkomst
@@ -95,6 +97,9 @@ class Ledger(Application):
         self.checkpoint_policy = checkpoints.Policy.from_env()
         self.signing_key = self.keys.signing_key()
 
+        engine = self.recorder.datastore.engine  # type: ignore[attr-defined]
+        if engine.dialect.name == "postgresql":
+            event.listen(engine, "checkout", functools.partial(_ping, engine.dialect))
         self._create_schema()
 
     def _create_schema(self) -> None:
@@ -718,6 +723,16 @@ class ClearKeyErrors(Mapper[UUID]):
             if isinstance(e.__cause__, CipherKeyError):
                 raise e.__cause__ from None
             raise
+
+
+def _ping(dialect: Any, dbapi_connection: Any, record: Any, proxy: Any) -> None:
+    """A pooled PostgreSQL connection is tried before use (the dialect's own ping, as
+    `pool_pre_ping` does): after a server restart the pool replaces the dead connections
+    instead of failing the next operation."""
+    try:
+        dialect.do_ping(dbapi_connection)
+    except Exception:
+        raise DisconnectionError() from None
 
 
 def _stamp(post: dict[str, Any]) -> dict[str, Any]:
