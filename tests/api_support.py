@@ -12,6 +12,7 @@ import warnings
 from datetime import date
 from typing import Any
 
+from identities import personnummer
 from iubledger import catalogs
 from iubledger.api.auth import ApiKeys
 from iubledger.config import Settings
@@ -36,18 +37,6 @@ KEYS: dict[str, tuple[str, str | None, str | None, list[str] | None]] = {
     "utforare_annan": ("utforare", ANNAN_UTFORARE, None, None),
     "tillsyn": ("tillsyn", None, None, None),
 }
-
-
-def luhn(nine: str) -> int:
-    total = 0
-    for position, char in enumerate(nine):
-        product = int(char) * (2 - position % 2)
-        total += product // 10 + product % 10
-    return -total % 10
-
-
-def personnummer(yymmdd: str, serial: str) -> str:
-    return f"19{yymmdd}-{serial}{luhn(yymmdd + serial)}"
 
 
 #: Identity values that must never appear in an HTTP response outside identity recovery.

@@ -30,7 +30,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from api_support import DATUM, KATALOG, PERSON, UTFORARE, personnummer, seed
+from api_support import DATUM, KATALOG, PERSON, UTFORARE, seed
+from identities import personnummer
 from iubledger.api.app import create_app
 from iubledger.config import Settings
 

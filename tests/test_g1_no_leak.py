@@ -26,6 +26,7 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+from identities import luhn
 from iubledger import catalogs
 from iubledger.cli import app
 from iubledger.config import Settings, resolve
@@ -109,15 +110,6 @@ NOTE_WORDS = [
     "framsteg",
     "vardag",
 ]
-
-
-def luhn(nine: str) -> int:
-    """Luhn check digit over nine digits (weights 2, 1, 2, ... from the left)."""
-    total = 0
-    for position, char in enumerate(nine):
-        product = int(char) * (2 - position % 2)
-        total += product // 10 + product % 10
-    return -total % 10
 
 
 def _ascii(text: str) -> str:

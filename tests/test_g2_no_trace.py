@@ -25,6 +25,7 @@ import nacl.hash
 import pytest
 from typer.testing import CliRunner
 
+from identities import luhn
 from iubledger import catalogs
 from iubledger.cli import app
 from iubledger.config import Settings, resolve
@@ -33,14 +34,6 @@ from iubledger.policies.crypto import PSEUDONYM_PERSON, pseudonym
 from iubledger.store.ledger import Ledger
 
 DATUM = date(2025, 11, 15)
-
-
-def luhn(nine: str) -> int:
-    total = 0
-    for position, char in enumerate(nine):
-        product = int(char) * (2 - position % 2)
-        total += product // 10 + product % 10
-    return -total % 10
 
 
 @dataclass(frozen=True)

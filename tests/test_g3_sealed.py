@@ -17,6 +17,7 @@ from uuid import UUID
 import pytest
 from typer.testing import CliRunner, Result
 
+from identities import personnummer
 from iubledger import catalogs
 from iubledger.cli import app
 from iubledger.config import Settings, resolve
@@ -53,16 +54,8 @@ def decision_file() -> str:
     return json.dumps(fil, ensure_ascii=False)
 
 
-def luhn(nine: str) -> int:
-    total = 0
-    for position, char in enumerate(nine):
-        product = int(char) * (2 - position % 2)
-        total += product // 10 + product % 10
-    return -total % 10
-
-
-PNR = "19850312-123" + str(luhn("850312123"))
-PNR2 = "19790101-456" + str(luhn("790101456"))
+PNR = personnummer("850312", "123")
+PNR2 = personnummer("790101", "456")
 DELTAGARE = {
     "personnummer": PNR,
     "namn": "Hélène Sjöström",

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from identities import personnummer
 from iubledger import catalogs
 from iubledger.config import resolve
 from iubledger.decisions.index import Upphavande
@@ -31,15 +32,7 @@ UTFORARE = "familjeradgivningen"
 SKAL = "Målgruppens behov av anonymitet väger tyngre än uppföljning på individnivå."
 
 
-def luhn(nine: str) -> int:
-    total = 0
-    for position, char in enumerate(nine):
-        product = int(char) * (2 - position % 2)
-        total += product // 10 + product % 10
-    return -total % 10
-
-
-PNR = "19850312-123" + str(luhn("850312123"))
+PNR = personnummer("850312", "123")
 DELTAGARE = {"personnummer": PNR, "namn": "Björn Sjöström", "kon": "man"}
 FAKTA = {"folkbokford_i_kommunen": True}
 

@@ -45,7 +45,7 @@ from iubledger.decisions.villkor import (
     VardnadshavaresSamtycke,
     Villkor,
 )
-from iubledger.policies.personnummer import age_on
+from iubledger.policies.personnummer import age_on, luhn_check_digit
 from iubledger.policies.regimes import aldersgrupp
 from iubledger.schemas.beslut import BeslutsFil, InsatsBeslut, Regim
 from iubledger.schemas.handelser import AVBROTTSORSAKER
@@ -345,18 +345,10 @@ class _Person:
         return f"{self.fornamn} {self.efternamn}"
 
 
-def _luhn(digits: str) -> int:
-    total = 0
-    for position, char in enumerate(digits):
-        product = int(char) * (2 - position % 2)
-        total += product // 10 + product % 10
-    return -total % 10
-
-
 def _personnummer(p: _Person, form: Literal[10, 12], dash: bool) -> str:
     """Luhn-valid personnummer for the birth date (folkbokföringslagen 18 §)."""
     datum = p.fodd.strftime("%y%m%d")
-    check = _luhn(datum + p.serial)
+    check = luhn_check_digit(datum + p.serial)
     if form == 10:
         return f"{datum}-{p.serial}{check}"
     return f"{p.fodd.year:04d}{datum[2:]}{'-' if dash else ''}{p.serial}{check}"

@@ -75,7 +75,7 @@ def parse(text: str, *, today: date) -> Personnummer:
     if match is None or (match["sekel"] and match["sep"] == "+"):
         raise PersonnummerError("format", "unrecognised format")
     datum, nummer = match["datum"], match["nummer"]
-    if _luhn_check_digit(datum + nummer[:3]) != int(nummer[3]):
+    if luhn_check_digit(datum + nummer[:3]) != int(nummer[3]):
         raise PersonnummerError("luhn", "checksum (Luhn) fails")
     month, day = int(datum[2:4]), int(datum[4:6])
     samordning = day > _SAMORDNING_OFFSET
@@ -100,7 +100,7 @@ def _resolve_year(yy: int, *, plus: bool, today: date) -> int:
     return year - 100 if plus else year
 
 
-def _luhn_check_digit(digits: str) -> int:
+def luhn_check_digit(digits: str) -> int:
     """Luhn (mod 10) check digit, weights 2, 1, 2, … from the left over nine digits."""
     total = 0
     for position, char in enumerate(digits):
