@@ -9,7 +9,7 @@ subject keys are written once at the end (14 kap. 3 § SoL documentation, G5, G6
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -54,22 +54,31 @@ class Work:
     events: list[Any] = field(default_factory=list)
     klient: list[tuple[bytes, dict[str, Any], int]] = field(default_factory=list)
 
-    def stage(self, target: Deltagande | Gruppsession) -> int:
-        """Take the target's pending events; returns the index of its first record."""
-        first = len(self.events)
+    def stage(
+        self, nyckel: bytes, target: Deltagande | Gruppsession, result: dict[str, Any]
+    ) -> None:
+        """Take the target's pending events as one line's records, and its result (whose
+        position is filled in once the records are stored)."""
+        self.klient.append((nyckel, result, len(self.events)))
+        self.results[nyckel] = result
         self.events.extend(target.collect_events())
         if isinstance(target, Deltagande):
             self.aggregates[target.id] = target
-        return first
+
+
+def _pages(values: Iterable[Any], size: int = 500) -> Iterator[list[Any]]:
+    """The distinct values in sorted pages, for `IN (…)` look-ups of bounded length."""
+    unique = sorted(set(values))
+    for i in range(0, len(unique), size):
+        yield unique[i : i + size]
 
 
 def stored_results(session: Session, nycklar: Sequence[bytes]) -> dict[bytes, dict[str, Any]]:
     """The stored results of earlier events with these client-id keys."""
     found: dict[bytes, dict[str, Any]] = {}
-    unique = sorted(set(nycklar))
-    for i in range(0, len(unique), 500):
+    for page in _pages(nycklar):
         q = select(tables.klient_id.c.nyckel, tables.klient_id.c.resultat).where(
-            tables.klient_id.c.nyckel.in_(unique[i : i + 500])
+            tables.klient_id.c.nyckel.in_(page)
         )
         found.update((bytes(k), json.loads(r)) for k, r in session.execute(q))
     return found
@@ -92,11 +101,10 @@ def stored_versions(session: Session, recorder: Any, ids: set[UUID]) -> dict[UUI
     """The stored version of each of these participations (to check cached ones)."""
     record = recorder.events_record_cls
     found: dict[UUID, int] = {}
-    unique = sorted(ids)
-    for i in range(0, len(unique), 500):
+    for page in _pages(ids):
         q = (
             select(record.originator_id, func.max(record.originator_version))
-            .where(record.originator_id.in_(unique[i : i + 500]))
+            .where(record.originator_id.in_(page))
             .group_by(record.originator_id)
         )
         found.update((oid, v) for oid, v in session.execute(q))

@@ -344,7 +344,6 @@ class Ledger(Application):
 
         # Nothing can refuse the event now.
         work.keys.keep()
-        first = work.stage(target)
         result: dict[str, Any] = {
             "event_id": f"{target.id}/{target.version - len(extra)}",
             "position": None,  # known when the transaction's records are stored
@@ -353,13 +352,12 @@ class Ledger(Application):
         if kod is not None:
             result["besokskod"] = kod
             work.session.execute(insert(tables.besokskod).values(kod=kod, deltagande=target.id))
-        work.results[line.nyckel] = result
-        work.klient.append((line.nyckel, result, first))
+        work.stage(line.nyckel, target, result)
         return result
 
     def _cached(self, work: Work, ref: UUID) -> Any:
         """The cached participation, when it is the stored version (no other process wrote
-        it since). Taken without a copy: a failed transaction clears the cache."""
+        it since). Taken without a copy: a failed transaction replaces the cache."""
         cache = self.repository.cache
         if cache is None or ref not in work.versions:
             return None
@@ -439,9 +437,9 @@ class Ledger(Application):
         return self._index[1]
 
     def _write_decisions(self, session: Session, locked: merkle_log.Locked, *aggs: Any) -> None:
+        """Store decision changes; the count moves, so every process reloads its decisions."""
         self._write(session, locked.tree, *aggs)
         merkle_log.count_beslut_andring(session)
-        self._index = None
 
     def _load_index(self) -> DecisionIndex:
         index = DecisionIndex()
