@@ -8,13 +8,13 @@
 command, every run's raw numbers and the medians) and the same table as Markdown next to
 it. Figures, each the median of `--repeat` runs, every run a fresh process:
 
-(a) append, one event per transaction (`Ledger.append`), for a fixed sample: lines
+(a) append, one event per transaction (`services.append.event`), for a fixed sample: lines
     8,001–10,000 of the 10k workload after the first 8,000 were imported (untimed);
     bare: the same events, one `app.save` per line.
 (b) batch import (`append_batch`, 500 lines per transaction, as `iubledger append FILE`)
     of each size; bare: the same events, 500 lines per transaction, each transaction's
     events stored by one `app.save` (as iubledger stores a batch).
-(c) projection rebuild from zero (`rebuild_projections`) over the store built in (b);
+(c) projection rebuild from zero (`services.reports.rebuild`) over the store built in (b);
     reference: the bare library reading and decoding its log.
 (d) verify (`verify(ledger, None)`) of each built store: seconds and peak RSS of the
     process; `--verify-size 1000000` adds a 1M store, built once with `append_batch` and

@@ -18,12 +18,13 @@ from sqlalchemy import select, text
 from bench.measure import Clock, rss_mb
 from bench.workloads import CATALOG
 from iubledger import catalogs
-from iubledger.cli import BATCH
+from iubledger.cli.events import BATCH
 from iubledger.config import Settings, resolve
 from iubledger.integrity.verify import verify
-from iubledger.keys import KeyStore
 from iubledger.schemas.base import Rejected
+from iubledger.services import append, decisions, reports
 from iubledger.store import tables
+from iubledger.store.keys import KeyStore
 from iubledger.store.ledger import Ledger
 
 
@@ -40,7 +41,7 @@ def init_store(data_dir: str, db_url: str | None) -> None:
     keys.close()
     ledger = Ledger(s)
     try:
-        ledger.import_decisions([(f"catalog {CATALOG}", catalogs.read(CATALOG))])
+        decisions.import_files(ledger, [(f"catalog {CATALOG}", catalogs.read(CATALOG))])
     finally:
         ledger.close()
 
@@ -90,7 +91,7 @@ def batch_import(
         lines = ok = 0
         with Clock() as clock, open(workload, encoding="utf-8") as f:
             for chunk in _chunks(f, batch):
-                ok += _tally(ledger.append_batch(chunk), refused)
+                ok += _tally(append.batch(ledger, chunk), refused)
                 lines += len(chunk)
         records = record_count(ledger) - before
     finally:
@@ -109,7 +110,7 @@ def batch_import(
 def single_append(
     workload: str, data_dir: str, db_url: str | None, preload: int, sample: int
 ) -> dict[str, Any]:
-    """(a) `Ledger.append` one event per transaction, for lines preload+1 … preload+sample
+    """(a) `services.append.event` one event per transaction, for lines preload+1 … preload+sample
     of the workload, after the first `preload` lines were appended in batches (untimed)."""
     init_store(data_dir, db_url)
     with open(workload, encoding="utf-8") as f:
@@ -120,13 +121,13 @@ def single_append(
     try:
         refused: Counter[str] = Counter()
         for chunk in _chunks(lines[:preload], BATCH):
-            _tally(ledger.append_batch(chunk), refused)
+            _tally(append.batch(ledger, chunk), refused)
         before = record_count(ledger)
         results: list[Any] = []
         with Clock() as clock:
             for line in lines[preload : preload + sample]:
                 try:
-                    results.append(ledger.append(line))
+                    results.append(append.event(ledger, line))
                 except Rejected as e:
                     results.append(e)
         refused_sample: Counter[str] = Counter()
@@ -149,12 +150,12 @@ def single_append(
 
 
 def rebuild(data_dir: str, db_url: str | None) -> dict[str, Any]:
-    """(c) `Ledger.rebuild_projections()`: the projection tables dropped and rebuilt from
+    """(c) `services.reports.rebuild()`: the projection tables dropped and rebuilt from
     the whole log."""
     ledger = Ledger(settings(data_dir, db_url))
     try:
         with Clock() as clock:
-            processed = ledger.rebuild_projections()
+            processed = reports.rebuild(ledger)
     finally:
         ledger.close()
     return {"records": processed, **clock.as_json(), "events_per_s": processed / clock.seconds}

@@ -34,27 +34,28 @@ from sqlalchemy import event
 from bench import iub, runner
 from bench.measure import Clock
 from bench.workloads import workload
-from iubledger.cli import BATCH
+from iubledger.cli.events import BATCH
 from iubledger.integrity.verify import verify
 from iubledger.schemas.base import Rejected
+from iubledger.services import append, reports
 from iubledger.store.ledger import Ledger
 
 #: (label, file name ends with, function name): cumulative time of each is reported.
 COMPONENTS = {
     "batch": [
-        ("append_batch (everything)", "store/ledger.py", "append_batch"),
+        ("append.batch (everything)", "services/append.py", "batch"),
         ("validation (pydantic validate_json)", "pydantic/type_adapter.py", "validate_json"),
-        ("client-id key (keyed BLAKE2b)", "store/ledger.py", "_klient_nyckel"),
+        ("client-id key (keyed BLAKE2b)", "services/append.py", "_klient_nyckel"),
         ("idempotency look-ups (one per batch)", "store/batch.py", "stored_results"),
         ("participation versions (one per batch)", "store/batch.py", "stored_versions"),
         ("Merkle lock + frontier (UPDATE … RETURNING)", "integrity/log.py", "lock"),
-        ("one line checked and staged (_stage)", "store/ledger.py", "_stage"),
+        ("one line checked and staged (_stage)", "services/append.py", "_stage"),
         ("decision lookup (in_force)", "decisions/index.py", "in_force"),
-        ("participation (_participation)", "store/ledger.py", "_participation"),
+        ("participation (_participation)", "services/append.py", "_participation"),
         ("  cache look-up or Repository.get", "eventsourcing/application.py", "get"),
         ("policy layer (regimes.apply)", "policies/regimes.py", "apply"),
-        ("subject keys to keystore (one transaction)", "iubledger/keys.py", "persist"),
-        ("_write (save + Merkle + checkpoint, once)", "store/ledger.py", "_write"),
+        ("subject keys to keystore (one transaction)", "iubledger/store/keys.py", "persist"),
+        ("write (save + Merkle + checkpoint, once)", "store/ledger.py", "write"),
         ("  Application.save", "eventsourcing/application.py", "save"),
         (
             "    mapper.to_stored_event (JSON + cipher)",
@@ -68,7 +69,7 @@ COMPONENTS = {
             "insert_events",
         ),
         ("  Merkle extend", "integrity/log.py", "extend"),
-        ("  checkpoint due / sign", "store/ledger.py", "_sign_if_due"),
+        ("  checkpoint due / sign", "store/ledger.py", "sign_if_due"),
         ("Session.execute (all SQLAlchemy statements)", "sqlalchemy/orm/session.py", "execute"),
         ("transaction exit (commit, fsync)", "eventsourcing_sqlalchemy/datastore.py", "__exit__"),
     ],
@@ -183,24 +184,24 @@ def main(argv: list[str]) -> int:
             def fn() -> Any:
                 it = iter(lines)
                 while chunk := list(islice(it, BATCH)):
-                    ledger.append_batch(chunk)
+                    append.batch(ledger, chunk)
 
         elif args.path == "append":
             preload = len(lines) - args.sample
             it = iter(lines[:preload])
             while chunk := list(islice(it, BATCH)):
-                ledger.append_batch(chunk)
+                append.batch(ledger, chunk)
             events = args.sample
 
             def fn() -> Any:
                 for line in lines[preload:]:
                     with contextlib.suppress(Rejected):
-                        ledger.append(line)
+                        append.event(ledger, line)
 
         elif args.path == "rebuild":
 
             def fn() -> Any:
-                return ledger.rebuild_projections()
+                return reports.rebuild(ledger)
 
         else:
 

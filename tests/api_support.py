@@ -14,8 +14,9 @@ from typing import Any
 
 from identities import personnummer
 from iubledger import catalogs
-from iubledger.api.auth import ApiKeys
 from iubledger.config import Settings
+from iubledger.services import append, decisions, integrity
+from iubledger.services.apikeys import ApiKeys
 from iubledger.store.ledger import Ledger
 
 KATALOG = "api-namnd"
@@ -100,14 +101,15 @@ def seed(settings: Settings) -> dict[str, Any]:
     Returns {"tokens": {name: key}, "ids": {name: key id}, "position", "deltagande"}."""
     ledger = Ledger(settings)
     try:
-        ledger.import_decisions(
+        decisions.import_files(
+            ledger,
             [
                 ("api-namnd", decision_file(KATALOG, UTFORARE)),
                 ("api-annan", decision_file(ANNAN_KATALOG, ANNAN_UTFORARE)),
-            ]
+            ],
         )
-        result = ledger.append(event("kontakt", deltagare=PERSON))
-        ledger.checkpoint()
+        result = append.event(ledger, event("kontakt", deltagare=PERSON))
+        integrity.checkpoint(ledger)
         keys = ApiKeys.of(ledger)
         tokens, ids = {}, {}
         for name, (roll, org, katalog, insatser) in KEYS.items():

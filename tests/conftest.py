@@ -19,7 +19,7 @@ from typer.testing import CliRunner, Result
 
 from iubledger.cli import app
 from iubledger.config import Settings, resolve
-from iubledger.keys import KeyStore
+from iubledger.store.keys import KeyStore
 from iubledger.store.ledger import Ledger
 from postgres import Cluster, Router, bin_dir_or_skip, start_cluster
 

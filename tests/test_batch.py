@@ -27,11 +27,12 @@ from hypothesis import strategies as st
 from iubledger import catalogs
 from iubledger.config import Settings, resolve
 from iubledger.integrity.verify import verify
-from iubledger.keys import KeyStore
 from iubledger.roles import Forbidden
 from iubledger.schemas.base import Rejected
 from iubledger.schemas.beslut import BeslutsFil
+from iubledger.services import append, decisions
 from iubledger.simulate import main_lines
+from iubledger.store.keys import KeyStore
 from iubledger.store.ledger import Ledger
 
 pytestmark = pytest.mark.backends
@@ -58,7 +59,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     keys.close()
     ledger = Ledger(s)
     try:
-        ledger.import_decisions([(CATALOG, catalogs.read(CATALOG))])
+        decisions.import_files(ledger, [(CATALOG, catalogs.read(CATALOG))])
     finally:
         ledger.close()
     return s.data_dir
@@ -164,7 +165,7 @@ def test_a_batch_gives_what_its_lines_one_by_one_give(
         out: list[Any] = []
         for line in work:
             try:
-                out.append(ledger.append(line))
+                out.append(append.event(ledger, line))
             except (Rejected, Forbidden) as e:
                 out.append(e)
         return out
@@ -175,7 +176,7 @@ def test_a_batch_gives_what_its_lines_one_by_one_give(
         for n in cuts * (len(work) // sum(cuts) + 1):
             if k >= len(work):
                 break
-            out += ledger.append_batch(work[k : k + n])
+            out += append.batch(ledger, work[k : k + n])
             k += n
         return out
 
@@ -194,7 +195,7 @@ def test_a_batch_gives_what_its_lines_one_by_one_give(
     result = verify(batched)
     assert result.ok, result.findings[:3]
     # Sending everything again, in other batches, repeats every accepted result exactly.
-    again = batched.append_batch(work)
+    again = append.batch(batched, work)
     assert [r for r in again if isinstance(r, dict)] == [r for r in got if isinstance(r, dict)]
     assert stored(s2, batched) == expected_stored
     batch_stores.close()
@@ -222,8 +223,8 @@ def test_a_refused_line_in_a_batch_leaves_no_key_and_splits_nothing(
     gen = stores.new()
     s, ledger = next(gen)
     before = stored(s, ledger)["subject_keys"]
-    got = ledger.append_batch(
-        [json.dumps(e, ensure_ascii=False) for e in (kontakt, spoilt, kontroll, start)]
+    got = append.batch(
+        ledger, [json.dumps(e, ensure_ascii=False) for e in (kontakt, spoilt, kontroll, start)]
     )
     opened, refused, checked, started = got
     assert isinstance(refused, Rejected)

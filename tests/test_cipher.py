@@ -19,8 +19,9 @@ from typer.testing import CliRunner, Result
 from iubledger import catalogs
 from iubledger.cli import app
 from iubledger.config import Settings, resolve
-from iubledger.keys import AT_REST, KEYSTORE, SIGNING, KeyCustodyError, KeyStore
+from iubledger.services import append, decisions
 from iubledger.store.cipher import CipherKeyError, XChaCha20Cipher
+from iubledger.store.keys import AT_REST, KEYSTORE, SIGNING, KeyCustodyError, KeyStore
 from iubledger.store.ledger import Ledger
 
 MARKER = "Blåbärssoppa"
@@ -49,8 +50,8 @@ def build(root: Path, *, cipher: bool = True) -> Settings:
     KeyStore(s.key_dir).init()
     ledger = Ledger(s, at_rest_cipher=cipher)
     try:
-        ledger.import_decisions([("alingsas", catalogs.read("alingsas"))])
-        (root / "deltagande").write_text(ledger.append(kontakt())["deltagande"])
+        decisions.import_files(ledger, [("alingsas", catalogs.read("alingsas"))])
+        (root / "deltagande").write_text(append.event(ledger, kontakt())["deltagande"])
     finally:
         ledger.close()
     return s
@@ -112,7 +113,7 @@ def test_wrong_key_is_a_clear_error_not_garbage(root: Path) -> None:
     read: list[Any] = []
     for use in (
         lambda ledger: read.extend(ledger.records()),
-        lambda ledger: ledger.append(kontakt("Ny.")),
+        lambda ledger: append.event(ledger, kontakt("Ny.")),
     ):
         with pytest.raises(CipherKeyError, match="at-rest key"):
             ledger = Ledger(s)
@@ -184,7 +185,7 @@ def _open_and_use(s: Settings) -> None:
     keystore on the first append."""
     ledger = Ledger(s)
     try:
-        ledger.append(kontakt("Ännu en kontakt."))
+        append.event(ledger, kontakt("Ännu en kontakt."))
     finally:
         ledger.close()
 

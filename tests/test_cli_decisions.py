@@ -17,7 +17,7 @@ import pytest
 from typer.testing import Result
 
 from iubledger.config import Settings
-from iubledger.keys import KeyStore
+from iubledger.store.keys import KeyStore
 from iubledger.store.ledger import Ledger
 
 pytestmark = pytest.mark.backends

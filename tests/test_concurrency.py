@@ -42,6 +42,7 @@ from iubledger.integrity.verify import verify
 from iubledger.projections.deltagande import matt
 from iubledger.schemas.base import Rejected
 from iubledger.schemas.beslut import BeslutsFil
+from iubledger.services import append, decisions, integrity, reports
 from iubledger.simulate import main_lines
 from iubledger.store.ledger import Ledger
 
@@ -184,14 +185,14 @@ def worker(spec: dict[str, Any]) -> None:
             if rng.random() < 0.5:
                 i, e = lines[k]
                 try:
-                    record(i, ledger.append(e))
+                    record(i, append.event(ledger, e))
                 except Exception as err:
                     record(i, err)
                 k += 1
             else:
                 chunk = lines[k : k + rng.randint(2, 12)]
                 try:
-                    results: list[Any] = ledger.append_batch([e for _, e in chunk])
+                    results: list[Any] = append.batch(ledger, [e for _, e in chunk])
                 except Exception as err:
                     results = [err] * len(chunk)
                 for (i, _), r in zip(chunk, results, strict=True):
@@ -199,9 +200,9 @@ def worker(spec: dict[str, Any]) -> None:
                 k += len(chunk)
             roll = rng.random()
             if roll < 0.06:
-                ledger.checkpoint()
+                integrity.checkpoint(ledger)
             elif roll < 0.12:
-                ledger.project()
+                reports.project(ledger)
     except BaseException:
         out.write(json.dumps({"crash": traceback.format_exc()}) + "\n")
         raise
@@ -268,12 +269,12 @@ def test_processes_appending_at_once_lose_and_double_nothing(
     started = time.monotonic()
     ledger = Ledger(backend_store.settings)
     try:
-        ledger.import_decisions([(CATALOG, catalogs.read(CATALOG))])
+        decisions.import_files(ledger, [(CATALOG, catalogs.read(CATALOG))])
         parts = chains(stream())
         target, start_at = hammer_target(parts)
         setup = parts[target][: start_at + 1]
         for e in setup:  # the hammered participation, opened and started
-            ledger.append(e)
+            append.event(ledger, e)
     finally:
         ledger.close()
 
@@ -329,7 +330,7 @@ def test_processes_appending_at_once_lose_and_double_nothing(
 
         # Sending every line again gives its first result back and stores nothing.
         before = len(positions)
-        again = {i: ledger.append(e) for i, e in enumerate(lines)}
+        again = {i: append.event(ledger, e) for i, e in enumerate(lines)}
         assert again == acked
         after = sum(1 for _ in ledger.records())
         assert after == before
@@ -343,7 +344,10 @@ def test_processes_appending_at_once_lose_and_double_nothing(
         with ledger.transaction() as session:
             signed = checkpoints.all_checkpoints(session)
         for old, new in itertools.pairwise(signed):
-            proof = [bytes.fromhex(h) for h in ledger.consistency(old.tree_size, new.tree_size)]
+            proof = [
+                bytes.fromhex(h)
+                for h in integrity.consistency(ledger, old.tree_size, new.tree_size)
+            ]
             assert verify_consistency(
                 old.tree_size,
                 new.tree_size,
@@ -352,7 +356,7 @@ def test_processes_appending_at_once_lose_and_double_nothing(
                 proof,
             )
 
-        ledger.project()
+        reports.project(ledger)
         assert projected_counts(ledger) == expected_counts([*setup, *lines])
         hammered = list(ledger.events.get(uuid.UUID(again[slices[-1][0][0]]["deltagande"])))
         assert len(hammered) == len(setup) + HAMMERS * HAMMER_LINES

@@ -45,12 +45,13 @@ from iubledger import catalogs
 from iubledger.cli import app
 from iubledger.config import resolve
 from iubledger.integrity.verify import verify
-from iubledger.keys import KeyStore
 from iubledger.projections import runner
 from iubledger.projections.deltagande import Participation, matt
 from iubledger.schemas.beslut import BeslutsFil
+from iubledger.services import append, decisions, integrity, reports
 from iubledger.simulate import main_lines
 from iubledger.store import tables
+from iubledger.store.keys import KeyStore
 from iubledger.store.ledger import Ledger
 from postgres import Cluster, bin_dir_or_skip, start_cluster
 
@@ -95,16 +96,16 @@ def worker(spec: dict[str, Any]) -> None:
     while time.monotonic() < deadline:  # killed long before
         roll = rng.random()
         if roll < 0.15:
-            ledger.project()
+            reports.project(ledger)
         elif roll < 0.25:
-            ledger.checkpoint()
+            integrity.checkpoint(ledger)
         elif k < len(lines) and roll < 0.6:
             i, line = lines[k]
-            ack(i, ledger.append(line))
+            ack(i, append.event(ledger, line))
             k += 1
         elif k < len(lines):
             chunk = lines[k : k + rng.randint(2, 8)]
-            for (i, _), r in zip(chunk, ledger.append_batch([x for _, x in chunk]), strict=True):
+            for (i, _), r in zip(chunk, append.batch(ledger, [x for _, x in chunk]), strict=True):
                 ack(i, r)
             k += len(chunk)
     ledger.close()
@@ -229,7 +230,7 @@ def check_store(ledger: Ledger, acked: dict[int, dict[str, Any]]) -> int:
 
     # The projection: whatever the crash interrupted, catching up gives exactly the counts
     # of the stored posts, and its position is the last record.
-    ledger.project()
+    reports.project(ledger)
     assert projected_counts(ledger) == post_counts(list(posts.values()))
     batch = ledger.recorder.select_notifications(0, 10**7, inclusive_of_start=False)
     last_id = batch[-1].id if batch else 0
@@ -243,7 +244,7 @@ def check_store(ledger: Ledger, acked: dict[int, dict[str, Any]]) -> int:
 def opened(backend_store: Any) -> Iterator[tuple[Any, Ledger]]:
     ledger = Ledger(backend_store.settings)
     try:
-        ledger.import_decisions([(CATALOG, catalogs.read(CATALOG))])
+        decisions.import_files(ledger, [(CATALOG, catalogs.read(CATALOG))])
         yield backend_store, ledger
     finally:
         ledger.close()
@@ -274,7 +275,7 @@ def test_killed_workers_leave_a_whole_store(opened: tuple[Any, Ledger], tmp_path
 
         stored = check_store(ledger, acked)
         # Send the trial's lines again, as a client that lost its connection would.
-        again = {i: ledger.append(line) for i, line in part}
+        again = {i: append.event(ledger, line) for i, line in part}
         for i in acked.keys() & again.keys():
             assert again[i] == acked[i], "a client id gave another result after the crash"
         everything.update(again)
@@ -359,28 +360,28 @@ def test_database_gone_mid_batch_stores_nothing_of_it_and_work_goes_on(
     lines = stream()[:60]
     ledger = Ledger(resolve(str(data_dir), url))
     try:
-        ledger.import_decisions([(CATALOG, catalogs.read(CATALOG))])
-        assert all(isinstance(r, dict) for r in ledger.append_batch(lines[:20]))
+        decisions.import_files(ledger, [(CATALOG, catalogs.read(CATALOG))])
+        assert all(isinstance(r, dict) for r in append.batch(ledger, lines[:20]))
         before = _count(ledger)
 
         # The database goes away after the third line of the next batch has been written.
-        original = Ledger._stage
+        original = append._stage
         calls = Counter[str]()
 
-        def stage(self: Ledger, *args: Any, **kw: Any) -> Any:
+        def stage(*args: Any, **kw: Any) -> Any:
             calls["n"] += 1
             if calls["n"] == 4:
                 _break(backend, fault)
-            return original(self, *args, **kw)
+            return original(*args, **kw)
 
-        monkeypatch.setattr(Ledger, "_stage", stage)
+        monkeypatch.setattr(append, "_stage", stage)
         with pytest.raises((OperationalError, InterfaceError)):
-            ledger.append_batch(lines[20:40])
+            append.batch(ledger, lines[20:40])
         monkeypatch.undo()
 
         _mend(backend, fault)
         assert _count(ledger) == before, "a part of the failed batch was stored"
-        again = ledger.append_batch(lines[20:40])  # the same process carries on
+        again = append.batch(ledger, lines[20:40])  # the same process carries on
         refused = [r for r in again if not isinstance(r, dict)]
         assert not refused, refused
         assert _count(ledger) == before + 20
@@ -423,13 +424,13 @@ def test_an_idle_process_carries_on_after_a_postgresql_restart(
     KeyStore(data_dir / "keys").init()
     ledger = Ledger(resolve(str(data_dir), own_cluster.url(own_cluster.new_database())))
     try:
-        ledger.import_decisions([(CATALOG, catalogs.read(CATALOG))])
+        decisions.import_files(ledger, [(CATALOG, catalogs.read(CATALOG))])
         lines = stream()[:10]
-        assert all(isinstance(r, dict) for r in ledger.append_batch(lines[:5]))
+        assert all(isinstance(r, dict) for r in append.batch(ledger, lines[:5]))
         own_cluster.stop("fast")
         own_cluster.start()
-        assert isinstance(ledger.append(lines[5]), dict)
-        assert all(isinstance(r, dict) for r in ledger.append_batch(lines[6:]))
+        assert isinstance(append.event(ledger, lines[5]), dict)
+        assert all(isinstance(r, dict) for r in append.batch(ledger, lines[6:]))
         assert verify(ledger).ok
     finally:
         ledger.close()

@@ -19,8 +19,10 @@ from hypothesis import strategies as st
 
 from iubledger.aggregates.beslut import Beslut
 from iubledger.decisions.index import DecisionIndex, Entry, Upphavande, Version, in_force
+from iubledger.schemas.base import Rejected
 from iubledger.schemas.beslut import InsatsBeslut
-from iubledger.store.ledger import Ledger, Rejected
+from iubledger.services import decisions
+from iubledger.store.ledger import Ledger
 
 pytestmark = pytest.mark.backends
 
@@ -30,7 +32,7 @@ ID = "testkommun/1"
 
 def load(ledger: Ledger, *files: dict[str, Any]) -> list[tuple[str, int]]:
     sources = [(f"fil-{n}.json", json.dumps(f, ensure_ascii=False)) for n, f in enumerate(files)]
-    return ledger.import_decisions(sources).imported
+    return decisions.import_files(ledger, sources).imported
 
 
 def named(fil: dict[str, Any], namn: str) -> dict[str, Any]:
@@ -53,7 +55,7 @@ def amended_and_revoked(ledger: Ledger, beslut_dict: BeslutDict) -> Ledger:
     assert load(ledger, named(beslut_dict(), "Samtalsstöd A")) == [(ID, 1)]
     amendment = named(beslut_dict("undantag_14_5", giltig_fran="2026-01-01", andring=True), "B")
     assert load(ledger, amendment) == [(ID, 2)]
-    assert ledger.revoke_decision(ID, d("2026-06-01"), "Insatsen upphör.") == 3
+    assert decisions.revoke(ledger, ID, d("2026-06-01"), "Insatsen upphör.") == 3
     return ledger
 
 
@@ -82,7 +84,7 @@ def test_nothing_is_edited_in_the_store(ledger: Ledger, beslut_dict: BeslutDict)
     load(ledger, named(beslut_dict(), "Samtalsstöd A"))
     first = list(ledger.recorder.select_notifications(None, 100))
     load(ledger, named(beslut_dict(giltig_fran="2026-01-01", andring=True), "B"))
-    ledger.revoke_decision(ID, d("2026-06-01"), "x")
+    decisions.revoke(ledger, ID, d("2026-06-01"), "x")
     after = list(ledger.recorder.select_notifications(None, 100))
     assert after[: len(first)] == first  # byte-identical rows, nothing rewritten
     events = list(ledger.events.get(Beslut.create_id(ID)))
@@ -163,7 +165,7 @@ def test_as_of_per_decision(ledger: Ledger, beslut_dict: BeslutDict) -> None:
 
 def test_a_new_decision_after_revocation(ledger: Ledger, beslut_dict: BeslutDict) -> None:
     load(ledger, beslut_dict())
-    ledger.revoke_decision(ID, d("2025-10-01"), "Paus.")
+    decisions.revoke(ledger, ID, d("2025-10-01"), "Paus.")
     with pytest.raises(Rejected) as caught:
         load(ledger, beslut_dict(giltig_fran="2025-09-30"))
     assert {p.code for p in caught.value.problems} == {"overlappande_giltighet"}
@@ -180,7 +182,7 @@ def test_a_new_decision_after_revocation_may_leave_a_gap(
     ledger: Ledger, beslut_dict: BeslutDict
 ) -> None:
     load(ledger, beslut_dict())
-    ledger.revoke_decision(ID, d("2025-10-01"), "Paus.")
+    decisions.revoke(ledger, ID, d("2025-10-01"), "Paus.")
     load(ledger, beslut_dict(giltig_fran="2025-11-01"))
     assert [version_no(ledger, d(x)) for x in ("2025-09-30", "2025-10-15", "2025-11-01")] == [
         1,

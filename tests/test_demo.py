@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from iubledger import catalogs, demo
-from iubledger.reports.render import render
+from iubledger import catalogs
 from iubledger.schemas.beslut import BeslutsFil
+from iubledger.services import demo
 from iubledger.simulate import main_lines
 from iubledger.store.ledger import Ledger
 
@@ -42,7 +42,7 @@ def test_the_demo_runs_end_to_end(ledger: Ledger, tmp_path: Path) -> None:
     lines = short_stream()
     ticks: list[None] = []
     out = demo.run(
-        ledger, tmp_path / "rapporter", render, tick=lambda: ticks.append(None), lines=lines
+        ledger, tmp_path / "rapporter", tick=lambda n: ticks.extend([None] * n), lines=lines
     )
 
     assert out.refused == {}

@@ -30,8 +30,9 @@ from identities import luhn
 from iubledger import catalogs
 from iubledger.cli import app
 from iubledger.config import Settings, resolve
-from iubledger.keys import KeyStore
 from iubledger.schemas.base import Rejected
+from iubledger.services import append, decisions, identity
+from iubledger.store.keys import KeyStore
 from iubledger.store.ledger import Ledger
 
 DATUM = date(2025, 11, 15)
@@ -309,7 +310,7 @@ def _open(root: Path, *, cipher: bool) -> Ledger:
     KeyStore(s.key_dir).init()
     ledger = Ledger(s, at_rest_cipher=cipher)
     if not ledger.decision_index().histories:
-        ledger.import_decisions([(n, catalogs.read(n)) for n in KATALOGER])
+        decisions.import_files(ledger, [(n, catalogs.read(n)) for n in KATALOGER])
     return ledger
 
 
@@ -383,13 +384,13 @@ def test_no_identity_value_in_store_export_logs_or_errors(
     try:
         for p in persons:
             for regim in INSATSER:
-                results = [ledger.append(event) for event in _events(p, regim, note)]
+                results = [append.event(ledger, event) for event in _events(p, regim, note)]
                 lines += [
                     json.dumps(event, ensure_ascii=False) for event in _events(p, regim, note)
                 ]
                 if regim in ("full_14_3", "deltagardata"):
                     # Sealed, not dropped: the authorised recovery still opens it (G3).
-                    opened = ledger.identity(uuid.UUID(results[0]["deltagande"]))
+                    opened = identity.open_sealed(ledger, uuid.UUID(results[0]["deltagande"]))
                     assert opened["namn"] == p.namn
                     assert ("personnummer" in opened) == (regim == "full_14_3")
             # Refusals carrying identity: a note naming the person, identity in a wrong type,
@@ -403,7 +404,7 @@ def test_no_identity_value_in_store_export_logs_or_errors(
                     anteckning=f"{note} {p.namn} {p.telefon}",
                 )
                 with pytest.raises(Rejected) as named:
-                    ledger.append(bad)
+                    append.event(ledger, bad)
                 errors.append(_error_text(named.value))
                 lines.append(json.dumps(bad, ensure_ascii=False))
             wrong_type = _event(
@@ -413,17 +414,18 @@ def test_no_identity_value_in_store_export_logs_or_errors(
                 informerad_om_ansokan=True,
             )
             with pytest.raises(Rejected) as typed:
-                ledger.append(wrong_type)
+                append.event(ledger, wrong_type)
             errors.append(_error_text(typed.value))
             broken = p.personnummer[:-1] + str((p.check + 1) % 10)
             with pytest.raises(Rejected) as luhn_err:
-                ledger.append(
+                append.event(
+                    ledger,
                     _event(
                         "kontakt",
                         "full_14_3",
                         deltagare={**p.deltagare(), "personnummer": broken},
                         informerad_om_ansokan=True,
-                    )
+                    ),
                 )
             errors.append(_error_text(luhn_err.value))
             assert broken not in errors[-1]
@@ -517,7 +519,7 @@ def test_note_with_own_identity_is_refused_without_echo(
         event["informerad_om_ansokan"] = True
     before = shared_ledger.recorder.max_notification_id()
     with pytest.raises(Rejected) as refused:
-        shared_ledger.append(event)
+        append.event(shared_ledger, event)
     assert shared_ledger.recorder.max_notification_id() == before
     problems = refused.value.problems
     assert any(pr.code == "identitet_i_fritext" and pr.field == "anteckning" for pr in problems), (
@@ -547,7 +549,7 @@ def test_value_given_in_the_same_input_never_reaches_storage_via_the_note(
         anteckning=f"Samtal om oro. Uppgav {value}.",
     )
     try:
-        shared_ledger.append(event)
+        append.event(shared_ledger, event)
     except Rejected as refused:
         assert leaks([value], _error_text(refused)) == []
     stored = _db_bytes(shared_ledger.settings.data_dir)

@@ -29,8 +29,9 @@ from identities import luhn
 from iubledger import catalogs
 from iubledger.cli import app
 from iubledger.config import Settings, resolve
-from iubledger.keys import KeyStore
 from iubledger.policies.crypto import PSEUDONYM_PERSON, pseudonym
+from iubledger.services import append, decisions
+from iubledger.store.keys import KeyStore
 from iubledger.store.ledger import Ledger
 
 DATUM = date(2025, 11, 15)
@@ -233,7 +234,8 @@ def _build(root: Path, script: list[Any], *, cipher: bool) -> dict[tuple[str, st
     KeyStore(s.key_dir).init()
     ledger = Ledger(s, at_rest_cipher=cipher)
     try:
-        ledger.import_decisions(
+        decisions.import_files(
+            ledger,
             [
                 ("alingsas", catalogs.read("alingsas")),
                 ("ks-2025-510", catalogs.read("ks-2025-510")),
@@ -242,12 +244,12 @@ def _build(root: Path, script: list[Any], *, cipher: bool) -> dict[tuple[str, st
                     namnd_file("namnd-a", {"full-1": FULL, "full-2": FULL, "undantag-1": UNDANTAG}),
                 ),
                 ("b", namnd_file("namnd-b", {"full-1": FULL})),
-            ]
+            ],
         )
         ids = {}
         for key, events in script:
             for e in events:
-                ids[key] = ledger.append(e)["deltagande"]
+                ids[key] = append.event(ledger, e)["deltagande"]
         return ids
     finally:
         ledger.close()

@@ -22,8 +22,9 @@ from iubledger import catalogs
 from iubledger.cli import app
 from iubledger.config import Settings, resolve
 from iubledger.integrity.verify import verify
-from iubledger.keys import KeyStore
 from iubledger.schemas.base import Rejected
+from iubledger.services import append, decisions, identity
+from iubledger.store.keys import KeyStore
 from iubledger.store.ledger import Ledger
 
 pytestmark = pytest.mark.backends
@@ -92,7 +93,7 @@ def ledger(data_dir: Path) -> Iterator[Ledger]:
     s = settings_for(data_dir)
     KeyStore(s.key_dir).init()
     opened = Ledger(s)
-    opened.import_decisions([("g3", decision_file())])
+    decisions.import_files(opened, [("g3", decision_file())])
     try:
         yield opened
     finally:
@@ -104,15 +105,16 @@ def participate(
 ) -> UUID:
     """A kontakt and a start; returns the participation id."""
     kontakt = event("kontakt", regim, deltagare=deltagare, informerad_om_ansokan=True, **kw)
-    opened = ledger.append(kontakt)
-    ledger.append(
+    opened = append.event(ledger, kontakt)
+    append.event(
+        ledger,
         event(
             "start",
             regim,
             deltagande=opened["deltagande"],
             deltagare=deltagare,
             fakta={"folkbokford_i_kommunen": True},
-        )
+        ),
     )
     return UUID(opened["deltagande"])
 
@@ -126,7 +128,7 @@ def code_of(err: pytest.ExceptionInfo[Rejected]) -> str:
 
 def test_full_identity_is_recovered(ledger: Ledger) -> None:
     pid = participate(ledger, "full_14_3", anteckning="Samtal om sömn och oro.")
-    opened = ledger.identity(pid)
+    opened = identity.open_sealed(ledger, pid)
     assert opened["namn"] == DELTAGARE["namn"]
     assert opened["personnummer"] == PNR
     assert opened["anteckningar"] == ["Samtal om sömn och oro."]
@@ -136,13 +138,15 @@ def test_full_identity_is_recovered(ledger: Ledger) -> None:
 
 def test_every_sealed_note_of_a_participation_is_recovered(ledger: Ledger) -> None:
     pid = participate(ledger, "full_14_3", anteckning="Första samtalet: oro.")
-    ledger.append(
-        event("handelse", "full_14_3", deltagande=str(pid), anteckning="Andra: bättre sömn.")
+    append.event(
+        ledger,
+        event("handelse", "full_14_3", deltagande=str(pid), anteckning="Andra: bättre sömn."),
     )
-    ledger.append(
-        event("handelse", "full_14_3", deltagande=str(pid), anteckning="Tredje: avslut planeras.")
+    append.event(
+        ledger,
+        event("handelse", "full_14_3", deltagande=str(pid), anteckning="Tredje: avslut planeras."),
     )
-    opened = ledger.identity(pid)
+    opened = identity.open_sealed(ledger, pid)
     assert opened["anteckningar"] == [
         "Första samtalet: oro.",
         "Andra: bättre sömn.",
@@ -154,12 +158,12 @@ def test_every_sealed_note_of_a_participation_is_recovered(ledger: Ledger) -> No
 def test_shred_makes_identity_unrecoverable_but_the_log_readable(ledger: Ledger) -> None:
     pid = participate(ledger, "full_14_3", anteckning="Samtal.")
     other = participate(ledger, "full_14_3", deltagare={**DELTAGARE, "personnummer": PNR2})
-    assert ledger.identity(pid)["namn"] == DELTAGARE["namn"]
+    assert identity.open_sealed(ledger, pid)["namn"] == DELTAGARE["namn"]
     before = [(pos, type(e).__name__, getattr(e, "post", None)) for pos, e in ledger.records()]
 
     assert ledger.keys.shred(str(pid)) is True
     with pytest.raises(Rejected) as gone:
-        ledger.identity(pid)
+        identity.open_sealed(ledger, pid)
     assert code_of(gone) == "gallrad"
     assert gone.value.problems[0].field == "deltagande"
     assert ledger.keys.shred(str(pid)) is False  # nothing left to delete
@@ -172,7 +176,7 @@ def test_shred_makes_identity_unrecoverable_but_the_log_readable(ledger: Ledger)
         if post and post.get("forsegling", {}).get("subjekt") == str(pid)
     ]
     assert len(sealed) == 2
-    assert ledger.identity(other)["personnummer"] == PNR2  # only that subject is gone
+    assert identity.open_sealed(ledger, other)["personnummer"] == PNR2  # only that subject is gone
     assert verify(ledger).ok
 
 
@@ -194,23 +198,23 @@ def test_shredded_key_leaves_no_bytes_in_the_keystore(ledger: Ledger, data_dir: 
 def test_identity_refused_where_nothing_is_sealed(ledger: Ledger, regim: str) -> None:
     pid = participate(ledger, regim)
     with pytest.raises(Rejected) as none:
-        ledger.identity(pid)
+        identity.open_sealed(ledger, pid)
     assert code_of(none) == "ingen_forsegling"
     assert DELTAGARE["namn"] not in str(none.value)
 
 
 def test_deltagardata_recovers_the_name_only(ledger: Ledger) -> None:
     pid = participate(ledger, "deltagardata")
-    assert ledger.identity(pid) == {"namn": DELTAGARE["namn"]}
+    assert identity.open_sealed(ledger, pid) == {"namn": DELTAGARE["namn"]}
     with_note = participate(ledger, "deltagardata", anteckning="Kom till första träffen.")
-    opened = ledger.identity(with_note)
+    opened = identity.open_sealed(ledger, with_note)
     assert opened == {"namn": DELTAGARE["namn"], "anteckningar": ["Kom till första träffen."]}
     assert PNR not in json.dumps(opened)
 
 
 def test_unknown_participation(ledger: Ledger) -> None:
     with pytest.raises(Rejected) as unknown:
-        ledger.identity(uuid.uuid4())
+        identity.open_sealed(ledger, uuid.uuid4())
     assert code_of(unknown) == "okant_deltagande"
 
 

@@ -19,10 +19,11 @@ from identities import personnummer
 from iubledger import catalogs
 from iubledger.config import resolve
 from iubledger.decisions.index import Upphavande
-from iubledger.keys import KeyStore
 from iubledger.policies import POLICY_VERSION
 from iubledger.schemas.base import Rejected
 from iubledger.schemas.beslut import Regim
+from iubledger.services import append, decisions, identity
+from iubledger.store.keys import KeyStore
 from iubledger.store.ledger import Ledger
 
 pytestmark = pytest.mark.backends
@@ -105,7 +106,7 @@ def stamp(post: dict[str, Any]) -> tuple[int, str]:
 
 
 def test_every_post_names_decision_version_regime_and_policy(ledger: Ledger) -> None:
-    ledger.import_decisions([(n, catalogs.read(n)) for n in ("alingsas", "ks-2025-510")])
+    decisions.import_files(ledger, [(n, catalogs.read(n)) for n in ("alingsas", "ks-2025-510")])
     targets = {
         "alingsas/3.1.1": "familjeradgivningen",
         "alingsas/3.2.1": "anhorigstod-beroende",
@@ -115,19 +116,20 @@ def test_every_post_names_decision_version_regime_and_policy(ledger: Ledger) -> 
     }
     for insats, utforare in targets.items():
         base = {"insats": insats, "utforare": utforare, "datum": "2025-11-15"}
-        opened = ledger.append(
-            {**event("kontakt", "2025-11-15"), **base, "informerad_om_ansokan": True}
+        opened = append.event(
+            ledger, {**event("kontakt", "2025-11-15"), **base, "informerad_om_ansokan": True}
         )
         link = {"deltagande": opened["deltagande"]}
-        ledger.append({**start("2025-11-15"), **base, **link})
-        ledger.append({**event("tillfalle", "2025-11-16"), **base, **link})
-        ledger.append({**event("avbrott", "2025-11-20"), **base, **link, "orsak": "flyttat"})
+        append.event(ledger, {**start("2025-11-15"), **base, **link})
+        append.event(ledger, {**event("tillfalle", "2025-11-16"), **base, **link})
+        append.event(ledger, {**event("avbrott", "2025-11-20"), **base, **link, "orsak": "flyttat"})
         # Doubt about the villkor: a villkorskontroll and the automatic hänvisning.
-        ledger.append(
-            {**event("villkorskontroll", "2025-11-15"), **base, "utfall": "oklart", "fakta": {}}
+        append.event(
+            ledger,
+            {**event("villkorskontroll", "2025-11-15"), **base, "utfall": "oklart", "fakta": {}},
         )
         grupp = [{"aldersgrupp": "30-39", "kon": "kvinna", "antal": 4}]
-        ledger.append({**event("tillfalle", "2025-11-17"), **base, "grupp": grupp})
+        append.event(ledger, {**event("tillfalle", "2025-11-17"), **base, "grupp": grupp})
 
     index = ledger.decision_index()
     seen = []
@@ -160,8 +162,8 @@ def test_every_post_names_decision_version_regime_and_policy(ledger: Ledger) -> 
 def test_backdated_event_is_stored_under_the_version_then_in_force(ledger: Ledger) -> None:
     """radgivning_14_4 from 1 Aug, amended to undantag_14_5 from 1 Oct; events are appended
     after the amendment was imported, in mixed date order."""
-    ledger.import_decisions([("v1", decision("radgivning_14_4", "2025-08-01"))])
-    ledger.import_decisions([("v2", decision("undantag_14_5", "2025-10-01", andring=True))])
+    decisions.import_files(ledger, [("v1", decision("radgivning_14_4", "2025-08-01"))])
+    decisions.import_files(ledger, [("v2", decision("undantag_14_5", "2025-10-01", andring=True))])
 
     cases = {
         "2025-10-15": (2, "undantag_14_5"),
@@ -170,7 +172,7 @@ def test_backdated_event_is_stored_under_the_version_then_in_force(ledger: Ledge
         "2025-10-01": (2, "undantag_14_5"),
         "2025-08-01": (1, "radgivning_14_4"),
     }
-    results = {datum: ledger.append(start(datum)) for datum in cases}
+    results = {datum: append.event(ledger, start(datum)) for datum in cases}
     stored = posts(ledger)
     for datum, expected in cases.items():
         (post,) = stored[results[datum]["deltagande"]]
@@ -182,15 +184,15 @@ def test_backdated_event_is_stored_under_the_version_then_in_force(ledger: Ledge
 
 
 def test_amendment_from_full_to_undantag_splits_one_participation(ledger: Ledger) -> None:
-    ledger.import_decisions([("v1", decision("full_14_3", "2025-08-01"))])
-    opened = ledger.append(start("2025-09-10", anteckning="Första samtalet."))
+    decisions.import_files(ledger, [("v1", decision("full_14_3", "2025-08-01"))])
+    opened = append.event(ledger, start("2025-09-10", anteckning="Första samtalet."))
     pid = opened["deltagande"]
-    ledger.import_decisions([("v2", decision("undantag_14_5", "2025-10-01", andring=True))])
+    decisions.import_files(ledger, [("v2", decision("undantag_14_5", "2025-10-01", andring=True))])
 
     late = event("handelse", "2025-09-20", deltagande=pid, anteckning="Uppföljning.")
-    ledger.append(late)  # appended after the amendment, dated before it
+    append.event(ledger, late)  # appended after the amendment, dated before it
     after = event("handelse", "2025-10-05", deltagande=pid, anteckning="Fortsatt stöd.")
-    ledger.append(after)
+    append.event(ledger, after)
 
     s, before_amendment, after_amendment = posts(ledger)[pid]
     assert stamp(s) == (1, "full_14_3")
@@ -201,20 +203,20 @@ def test_amendment_from_full_to_undantag_splits_one_participation(ledger: Ledger
     assert "forsegling" not in after_amendment
     assert after_amendment["anteckning"] == "Fortsatt stöd."
     assert "pseudonym" not in after_amendment.get("deltagare", {})
-    sealed_notes = ledger.identity(uuid.UUID(pid))["anteckningar"]
+    sealed_notes = identity.open_sealed(ledger, uuid.UUID(pid))["anteckningar"]
     assert sealed_notes == ["Första samtalet.", "Uppföljning."]  # not the undantag one
 
 
 def _refused_without_trace(ledger: Ledger, raw: dict[str, Any]) -> Rejected:
     before = ledger.recorder.max_notification_id()
     with pytest.raises(Rejected) as refused:
-        ledger.append(raw)
+        append.event(ledger, raw)
     assert ledger.recorder.max_notification_id() == before
     return refused.value
 
 
 def test_no_decision_in_force_is_refused_and_nothing_stored(ledger: Ledger) -> None:
-    ledger.import_decisions([("v1", decision("radgivning_14_4", "2025-08-01"))])
+    decisions.import_files(ledger, [("v1", decision("radgivning_14_4", "2025-08-01"))])
     early = start("2025-07-31")
     err = _refused_without_trace(ledger, early)
     assert [(p.code, p.field) for p in err.problems] == [("inget_beslut", "insats")]
@@ -222,40 +224,42 @@ def test_no_decision_in_force_is_refused_and_nothing_stored(ledger: Ledger) -> N
     unknown = _refused_without_trace(ledger, start("2025-09-01") | {"insats": f"{KATALOG}/9"})
     assert unknown.problems[0].code == "inget_beslut"
     # The refusal did not take the client id: the same id goes through once the date is right.
-    fixed = ledger.append({**early, "datum": "2025-08-01"})
+    fixed = append.event(ledger, {**early, "datum": "2025-08-01"})
     assert fixed["position"] >= 0
 
 
 def test_revoked_decision_is_not_in_force_from_its_date(ledger: Ledger) -> None:
-    ledger.import_decisions([("v1", decision("radgivning_14_4", "2025-08-01"))])
-    ledger.revoke_decision(f"{KATALOG}/1", date(2025, 12, 1), "Insatsen upphör.")
+    decisions.import_files(ledger, [("v1", decision("radgivning_14_4", "2025-08-01"))])
+    decisions.revoke(ledger, f"{KATALOG}/1", date(2025, 12, 1), "Insatsen upphör.")
     err = _refused_without_trace(ledger, start("2025-12-01"))
     assert err.problems[0].code == "inget_beslut"
     assert _refused_without_trace(ledger, start("2026-03-01")).problems[0].code == "inget_beslut"
-    kept = ledger.append(start("2025-11-30"))  # before the revocation: still in force
+    kept = append.event(ledger, start("2025-11-30"))  # before the revocation: still in force
     (post,) = posts(ledger)[kept["deltagande"]]
     assert stamp(post) == (1, "radgivning_14_4")
 
 
 def test_decision_with_end_date(ledger: Ledger) -> None:
-    ledger.import_decisions(
-        [("v1", decision("radgivning_14_4", "2025-08-01", giltig_till="2025-12-31"))]
+    decisions.import_files(
+        ledger, [("v1", decision("radgivning_14_4", "2025-08-01", giltig_till="2025-12-31"))]
     )
-    ledger.append(start("2025-12-31"))
+    append.event(ledger, start("2025-12-31"))
     assert _refused_without_trace(ledger, start("2026-01-01")).problems[0].code == "inget_beslut"
 
 
 def test_a_decision_changed_by_another_process_applies_at_once(ledger: Ledger) -> None:
     """A long-running process (the API server) holds the decisions in memory; an amendment
     or revocation made by another process (the command line) applies to its next event."""
-    ledger.import_decisions([("v1", decision("full_14_3", "2025-08-01"))])
-    first = ledger.append(start("2025-10-10"))
+    decisions.import_files(ledger, [("v1", decision("full_14_3", "2025-08-01"))])
+    first = append.event(ledger, start("2025-10-10"))
     other = Ledger(ledger.settings)
     try:
-        other.import_decisions([("v2", decision("undantag_14_5", "2025-10-01", andring=True))])
-        amended = ledger.append(start("2025-10-12"))
+        decisions.import_files(
+            other, [("v2", decision("undantag_14_5", "2025-10-01", andring=True))]
+        )
+        amended = append.event(ledger, start("2025-10-12"))
         assert ledger.decision_index().latest(f"{KATALOG}/1").version == 2
-        other.revoke_decision(f"{KATALOG}/1", date(2025, 11, 1), "Insatsen upphör.")
+        decisions.revoke(other, f"{KATALOG}/1", date(2025, 11, 1), "Insatsen upphör.")
     finally:
         other.close()
     by_pid = posts(ledger)

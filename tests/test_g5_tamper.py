@@ -41,9 +41,10 @@ from iubledger.integrity import checkpoints, merkle
 from iubledger.integrity import log as merkle_log
 from iubledger.integrity.checkpoints import Checkpoint
 from iubledger.integrity.verify import verify
-from iubledger.keys import KeyStore
 from iubledger.schemas.beslut import BeslutsFil
+from iubledger.services import append, decisions, integrity
 from iubledger.simulate import simulate
+from iubledger.store.keys import KeyStore
 from iubledger.store.ledger import Ledger
 
 INSATS = "alingsas/3.1.1"
@@ -75,7 +76,7 @@ def stream(seed: int, scale: float) -> list[dict[str, Any]]:
 
 
 def append_all(ledger: Ledger, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [ledger.append(e) for e in events]
+    return [append.event(ledger, e) for e in events]
 
 
 def kontakt(rng: random.Random) -> dict[str, Any]:
@@ -100,7 +101,7 @@ def new_ledger(data_dir: Path) -> Ledger:
     settings = resolve(str(data_dir), None)
     KeyStore(settings.key_dir).init()
     ledger = Ledger(settings)
-    ledger.import_decisions([("alingsas", catalogs.read("alingsas"))])
+    decisions.import_files(ledger, [("alingsas", catalogs.read("alingsas"))])
     return ledger
 
 
@@ -861,7 +862,7 @@ def test_consistency_between_every_pair_of_checkpoints(store: Store) -> None:
         sizes = sorted(roots)
         assert len(sizes) >= 5
         for old, new in combinations_with_replacement(sizes, 2):
-            proof = [bytes.fromhex(h) for h in ledger.consistency(old, new)]
+            proof = [bytes.fromhex(h) for h in integrity.consistency(ledger, old, new)]
             assert merkle.verify_consistency(old, new, roots[old], roots[new], proof), (old, new)
             if 0 < old < new:
                 wrong = roots[sizes[sizes.index(new) - 1]] if sizes.index(new) > 1 else bytes(32)
@@ -913,7 +914,7 @@ def test_checkpoint_signed_at_least_every_n_records(
     try:
         rng = random.Random("g5-every")
         for _ in range(237):
-            ledger.append(kontakt(rng))
+            append.event(ledger, kontakt(rng))
         with ledger.transaction() as session:
             signed = checkpoints.all_checkpoints(session)
             size = merkle_log.load(session).size

@@ -19,10 +19,11 @@ from identities import personnummer
 from iubledger import catalogs
 from iubledger.cli import app
 from iubledger.config import resolve
-from iubledger.keys import KeyStore
 from iubledger.roles import Actor, Forbidden
 from iubledger.schemas.base import Rejected
+from iubledger.services import append, decisions
 from iubledger.store import tables
+from iubledger.store.keys import KeyStore
 from iubledger.store.ledger import Ledger
 
 pytestmark = pytest.mark.backends
@@ -117,7 +118,7 @@ def ledger(data_dir: Path) -> Iterator[Ledger]:
     s = resolve(str(data_dir), f"sqlite:///{data_dir / 'ledger.sqlite'}")
     KeyStore(s.key_dir).init()
     opened = Ledger(s)
-    opened.import_decisions([("g6", decision_file())])
+    decisions.import_files(opened, [("g6", decision_file())])
     try:
         yield opened
     finally:
@@ -155,7 +156,7 @@ def refuse(ledger: Ledger, raw: dict[str, Any] | str, *extra_needles: str) -> Re
     problem, and echoes no identity value."""
     before = _stored(ledger)
     with pytest.raises(Rejected) as refused:
-        ledger.append(raw)
+        append.event(ledger, raw)
     assert _stored(ledger) == before
     err = refused.value
     assert err.problems
@@ -172,7 +173,7 @@ def codes(err: Rejected) -> list[str]:
 
 
 def accept(ledger: Ledger, raw: dict[str, Any]) -> dict[str, Any]:
-    result = ledger.append(raw)
+    result = append.event(ledger, raw)
     assert set(result) >= {"event_id", "position", "deltagande"}
     return result
 
@@ -543,14 +544,14 @@ def test_utforare_not_registered(ledger: Ledger) -> None:
 def test_only_the_utforare_itself_may_append(ledger: Ledger, actor: Actor) -> None:
     before = _stored(ledger)
     with pytest.raises(Forbidden) as forbidden:
-        ledger.append(event("kontakt", deltagare=DELTAGARE), actor)
+        append.event(ledger, event("kontakt", deltagare=DELTAGARE), actor)
     assert _stored(ledger) == before
     assert NAMN not in str(forbidden.value)
 
 
 def test_the_utforare_appends_for_itself(ledger: Ledger) -> None:
     accept(ledger, event("kontakt"))
-    result = ledger.append(event("kontakt"), Actor("utforare", organisation=UTFORARE))
+    result = append.event(ledger, event("kontakt"), Actor("utforare", organisation=UTFORARE))
     assert result["position"] >= 0
 
 
@@ -561,11 +562,11 @@ def test_same_client_id_is_stored_once(ledger: Ledger) -> None:
     e = event("kontakt", deltagare=DELTAGARE, anteckning="Första kontakten.")
     first = accept(ledger, e)
     before = _stored(ledger)
-    assert ledger.append(e) == first
-    assert ledger.append(json.dumps(e)) == first
+    assert append.event(ledger, e) == first
+    assert append.event(ledger, json.dumps(e)) == first
     changed = {**e, "type": "hanvisning", "anteckning": "Något helt annat."}
     changed.pop("informerad_om_ansokan")
-    assert ledger.append(changed) == first
+    assert append.event(ledger, changed) == first
     assert _stored(ledger) == before
     (stored,) = ledger.events.get(uuid.UUID(first["deltagande"]))
     assert stored.post["type"] == "kontakt"
@@ -584,7 +585,7 @@ def test_repeated_client_id_still_checks_the_role(ledger: Ledger, actor: Actor) 
     e = event("kontakt", deltagare=DELTAGARE)
     accept(ledger, e)
     with pytest.raises(Forbidden):
-        ledger.append(e, actor)
+        append.event(ledger, e, actor)
 
 
 def test_repeated_client_id_from_another_utforare_gets_nothing_of_the_first(
@@ -594,7 +595,7 @@ def test_repeated_client_id_from_another_utforare_gets_nothing_of_the_first(
     first = accept(ledger, e)
     theirs = {**e, "insats": f"{KATALOG}/annan", "utforare": "annan-utforare"}
     try:
-        result = ledger.append(theirs, Actor("utforare", organisation="annan-utforare"))
+        result = append.event(ledger, theirs, Actor("utforare", organisation="annan-utforare"))
     except (Rejected, Forbidden):
         return
     assert result["deltagande"] != first["deltagande"]
@@ -649,7 +650,7 @@ def closed(tmp_path: Path) -> Path:
     KeyStore(s.key_dir).init()
     opened = Ledger(s)
     try:
-        opened.import_decisions([("g6", decision_file())])
+        decisions.import_files(opened, [("g6", decision_file())])
     finally:
         opened.close()
     return root

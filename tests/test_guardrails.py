@@ -17,8 +17,10 @@ from typing import Any
 import pytest
 
 from iubledger.roles import Actor, Forbidden
+from iubledger.schemas.base import Rejected
 from iubledger.schemas.beslut import UTESLUTNA_FORMER
-from iubledger.store.ledger import Ledger, Rejected
+from iubledger.services import decisions
+from iubledger.store.ledger import Ledger
 
 pytestmark = pytest.mark.backends
 
@@ -71,7 +73,7 @@ def refused(ledger: Ledger, *files: Fil, actor: Actor | None = None) -> Rejected
     before = state(ledger)
     kw = {} if actor is None else {"actor": actor}
     with pytest.raises(Rejected) as caught:
-        ledger.import_decisions(sources(*files), **kw)
+        decisions.import_files(ledger, sources(*files), **kw)
     assert state(ledger) == before
     return caught.value
 
@@ -90,7 +92,7 @@ def insats(fil: Fil, **changes: Any) -> Fil:
 
 def test_the_minimal_file_is_accepted(ledger: Ledger, beslut_dict: BeslutDict) -> None:
     """The baseline every refusal below departs from by one change."""
-    result = ledger.import_decisions(sources(beslut_dict()))
+    result = decisions.import_files(ledger, sources(beslut_dict()))
     assert result.imported == [("testkommun/1", 1)]
 
 
@@ -196,7 +198,7 @@ def test_skyddat_boende_for_21_without_children_accepted(
     ledger: Ledger, beslut_dict: BeslutDict, villkor: list[dict[str, Any]]
 ) -> None:
     fil = insats(beslut_dict(), insatsform="skyddat_boende", villkor=villkor)
-    assert ledger.import_decisions(sources(fil)).imported == [("testkommun/1", 1)]
+    assert decisions.import_files(ledger, sources(fil)).imported == [("testkommun/1", 1)]
 
 
 # --- undantag (14 kap. 5 § SoL) needs särskilda skäl ---------------------------------------
@@ -220,7 +222,7 @@ def test_undantag_with_empty_sarskilda_skal_refused(
 
 
 def test_undantag_with_sarskilda_skal_accepted(ledger: Ledger, beslut_dict: BeslutDict) -> None:
-    assert ledger.import_decisions(sources(beslut_dict("undantag_14_5"))).imported == [
+    assert decisions.import_files(ledger, sources(beslut_dict("undantag_14_5"))).imported == [
         ("testkommun/1", 1)
     ]
 
@@ -231,18 +233,20 @@ def test_undantag_with_sarskilda_skal_accepted(ledger: Ledger, beslut_dict: Besl
 def test_overlapping_validity_refused_unless_andring(
     ledger: Ledger, beslut_dict: BeslutDict
 ) -> None:
-    ledger.import_decisions(sources(beslut_dict(giltig_fran="2025-08-01")))
+    decisions.import_files(ledger, sources(beslut_dict(giltig_fran="2025-08-01")))
     err = refused(ledger, beslut_dict(giltig_fran="2026-01-01"))
     assert codes(err) == {"overlappande_giltighet"}
-    result = ledger.import_decisions(sources(beslut_dict(giltig_fran="2026-01-01", andring=True)))
+    result = decisions.import_files(
+        ledger, sources(beslut_dict(giltig_fran="2026-01-01", andring=True))
+    )
     assert result.imported == [("testkommun/1", 2)]
 
 
 def test_overlap_with_a_bounded_decision(ledger: Ledger, beslut_dict: BeslutDict) -> None:
-    ledger.import_decisions(sources(beslut_dict(giltig_till="2025-12-31")))
+    decisions.import_files(ledger, sources(beslut_dict(giltig_till="2025-12-31")))
     err = refused(ledger, beslut_dict(giltig_fran="2025-12-31"))
     assert codes(err) == {"overlappande_giltighet"}
-    result = ledger.import_decisions(sources(beslut_dict(giltig_fran="2026-01-01")))
+    result = decisions.import_files(ledger, sources(beslut_dict(giltig_fran="2026-01-01")))
     assert result.imported == [("testkommun/1", 2)]
 
 
@@ -253,8 +257,8 @@ def test_overlap_within_one_import_refused(ledger: Ledger, beslut_dict: BeslutDi
 
 
 def test_another_insats_does_not_overlap(ledger: Ledger, beslut_dict: BeslutDict) -> None:
-    ledger.import_decisions(sources(beslut_dict()))
-    result = ledger.import_decisions(sources(beslut_dict(insats_id="2")))
+    decisions.import_files(ledger, sources(beslut_dict()))
+    result = decisions.import_files(ledger, sources(beslut_dict(insats_id="2")))
     assert result.imported == [("testkommun/2", 1)]
 
 
@@ -262,7 +266,7 @@ def test_another_insats_does_not_overlap(ledger: Ledger, beslut_dict: BeslutDict
 def test_amendment_not_later_than_the_version_in_force_refused(
     ledger: Ledger, beslut_dict: BeslutDict, giltig_fran: str
 ) -> None:
-    ledger.import_decisions(sources(beslut_dict(giltig_fran="2025-08-01")))
+    decisions.import_files(ledger, sources(beslut_dict(giltig_fran="2025-08-01")))
     err = refused(ledger, beslut_dict(giltig_fran=giltig_fran, andring=True))
     assert codes(err) == {"andring_bakdaterad"}
 
@@ -270,8 +274,8 @@ def test_amendment_not_later_than_the_version_in_force_refused(
 def test_amendment_compared_with_the_latest_version(
     ledger: Ledger, beslut_dict: BeslutDict
 ) -> None:
-    ledger.import_decisions(sources(beslut_dict(giltig_fran="2025-08-01")))
-    ledger.import_decisions(sources(beslut_dict(giltig_fran="2026-01-01", andring=True)))
+    decisions.import_files(ledger, sources(beslut_dict(giltig_fran="2025-08-01")))
+    decisions.import_files(ledger, sources(beslut_dict(giltig_fran="2026-01-01", andring=True)))
     err = refused(ledger, beslut_dict(giltig_fran="2025-10-01", andring=True))
     assert codes(err) == {"andring_bakdaterad"}
 
@@ -282,8 +286,8 @@ def test_amendment_without_a_decision_refused(ledger: Ledger, beslut_dict: Beslu
 
 
 def test_amendment_of_a_revoked_decision_refused(ledger: Ledger, beslut_dict: BeslutDict) -> None:
-    ledger.import_decisions(sources(beslut_dict(giltig_fran="2025-08-01")))
-    ledger.revoke_decision("testkommun/1", date(2025, 10, 1), "Insatsen läggs ned.")
+    decisions.import_files(ledger, sources(beslut_dict(giltig_fran="2025-08-01")))
+    decisions.revoke(ledger, "testkommun/1", date(2025, 10, 1), "Insatsen läggs ned.")
     err = refused(ledger, beslut_dict(giltig_fran="2025-11-01", andring=True))
     assert codes(err) == {"andring_av_upphavt_beslut"}
 
@@ -291,14 +295,14 @@ def test_amendment_of_a_revoked_decision_refused(ledger: Ledger, beslut_dict: Be
 def test_revocation_must_be_after_the_version_in_force(
     ledger: Ledger, beslut_dict: BeslutDict
 ) -> None:
-    ledger.import_decisions(sources(beslut_dict(giltig_fran="2025-08-01")))
+    decisions.import_files(ledger, sources(beslut_dict(giltig_fran="2025-08-01")))
     before = state(ledger)
     for day in (date(2025, 8, 1), date(2025, 7, 1)):
         with pytest.raises(Rejected) as caught:
-            ledger.revoke_decision("testkommun/1", day, "x")
+            decisions.revoke(ledger, "testkommun/1", day, "x")
         assert codes(caught.value) == {"upphavande_bakdaterat"}
     with pytest.raises(Rejected) as caught:
-        ledger.revoke_decision("testkommun/okand", date(2025, 9, 1), "x")
+        decisions.revoke(ledger, "testkommun/okand", date(2025, 9, 1), "x")
     assert codes(caught.value) == {"okant_beslut"}
     assert state(ledger) == before
 
@@ -313,7 +317,7 @@ def test_giltig_fran_on_the_day_the_law_takes_effect_accepted(
     ledger: Ledger, beslut_dict: BeslutDict
 ) -> None:
     fil = beslut_dict(beslutsdatum="2025-06-01", giltig_fran="2025-07-01")
-    assert ledger.import_decisions(sources(fil)).imported == [("testkommun/1", 1)]
+    assert decisions.import_files(ledger, sources(fil)).imported == [("testkommun/1", 1)]
 
 
 # --- all or nothing -------------------------------------------------------------------------
@@ -335,7 +339,7 @@ def test_one_bad_insats_among_good_ones_imports_nothing(
     assert [(p.code, p.field) for p in err.problems] == [("ekonomiskt_bistand", "insatser.1.behov")]
     assert "insats 2:" in err.problems[0].message
     fil["insatser"][1]["behov"] = "personliga"
-    assert len(ledger.import_decisions(sources(fil)).imported) == 3
+    assert len(decisions.import_files(ledger, sources(fil)).imported) == 3
 
 
 def second_file_invalid(beslut_dict: BeslutDict) -> dict[str, Fil]:
@@ -355,7 +359,7 @@ def second_file_invalid(beslut_dict: BeslutDict) -> dict[str, Fil]:
 def test_second_file_invalid_imports_nothing(
     ledger: Ledger, beslut_dict: BeslutDict, case: str
 ) -> None:
-    ledger.import_decisions(sources(beslut_dict(insats_id="0")))  # the store is not empty
+    decisions.import_files(ledger, sources(beslut_dict(insats_id="0")))  # the store is not empty
     err = refused(ledger, beslut_dict(), second_file_invalid(beslut_dict)[case])
     assert err.source == "beslut-1.json"
 
@@ -363,7 +367,7 @@ def test_second_file_invalid_imports_nothing(
 def test_not_json_refused(ledger: Ledger) -> None:
     before = state(ledger)
     with pytest.raises(Rejected) as caught:
-        ledger.import_decisions([("trasig.json", "{not json")])
+        decisions.import_files(ledger, [("trasig.json", "{not json")])
     assert caught.value.source == "trasig.json"
     assert state(ledger) == before
 
@@ -428,16 +432,16 @@ ACTOR_IDS = ["utforare", "utforare-of-the-insats", "other-namnd", "tillsyn", "na
 def test_only_the_namnd_may_import(ledger: Ledger, beslut_dict: BeslutDict, actor: Actor) -> None:
     before = state(ledger)
     with pytest.raises(Forbidden):
-        ledger.import_decisions(sources(beslut_dict()), actor=actor)
+        decisions.import_files(ledger, sources(beslut_dict()), actor=actor)
     assert state(ledger) == before
 
 
 @pytest.mark.parametrize("actor", NOT_NAMND, ids=ACTOR_IDS)
 def test_only_the_namnd_may_revoke(ledger: Ledger, beslut_dict: BeslutDict, actor: Actor) -> None:
-    ledger.import_decisions(sources(beslut_dict()))
+    decisions.import_files(ledger, sources(beslut_dict()))
     before = state(ledger)
     with pytest.raises(Forbidden):
-        ledger.revoke_decision("testkommun/1", date(2025, 10, 1), "x", actor=actor)
+        decisions.revoke(ledger, "testkommun/1", date(2025, 10, 1), "x", actor=actor)
     assert state(ledger) == before
 
 
@@ -445,14 +449,14 @@ def test_the_namnd_of_the_katalog_may_import_amend_and_revoke(
     ledger: Ledger, beslut_dict: BeslutDict
 ) -> None:
     namnd = Actor("namnd", katalog="testkommun")
-    assert ledger.import_decisions(sources(beslut_dict()), actor=namnd).imported == [
+    assert decisions.import_files(ledger, sources(beslut_dict()), actor=namnd).imported == [
         ("testkommun/1", 1)
     ]
-    amended = ledger.import_decisions(
-        sources(beslut_dict(giltig_fran="2026-01-01", andring=True)), actor=namnd
+    amended = decisions.import_files(
+        ledger, sources(beslut_dict(giltig_fran="2026-01-01", andring=True)), actor=namnd
     )
     assert amended.imported == [("testkommun/1", 2)]
-    assert ledger.revoke_decision("testkommun/1", date(2026, 6, 1), "x", actor=namnd) == 3
+    assert decisions.revoke(ledger, "testkommun/1", date(2026, 6, 1), "x", actor=namnd) == 3
 
 
 def test_a_namnd_cannot_slip_another_katalog_into_its_import(
@@ -460,7 +464,8 @@ def test_a_namnd_cannot_slip_another_katalog_into_its_import(
 ) -> None:
     before = state(ledger)
     with pytest.raises(Forbidden):
-        ledger.import_decisions(
+        decisions.import_files(
+            ledger,
             sources(beslut_dict(), beslut_dict(katalog="annan-kommun")),
             actor=Actor("namnd", katalog="testkommun"),
         )
@@ -469,12 +474,12 @@ def test_a_namnd_cannot_slip_another_katalog_into_its_import(
 
 def test_a_revoked_decision_cannot_be_revoked_again(ledger, beslut_dict):
     """A second revocation could move the end back and strip stored events of their decision."""
-    ledger.import_decisions([("fil", json.dumps(beslut_dict()))])
+    decisions.import_files(ledger, [("fil", json.dumps(beslut_dict()))])
     beslut_id = next(iter(ledger.decision_index().histories))
-    ledger.revoke_decision(beslut_id, date(2026, 1, 1), "upphört")
+    decisions.revoke(ledger, beslut_id, date(2026, 1, 1), "upphört")
     before = ledger.recorder.max_notification_id()
     with pytest.raises(Rejected) as err:
-        ledger.revoke_decision(beslut_id, date(2025, 8, 1), "igen")
+        decisions.revoke(ledger, beslut_id, date(2025, 8, 1), "igen")
     assert err.value.problems[0].code == "redan_upphavt"
     assert ledger.recorder.max_notification_id() == before
 
@@ -484,5 +489,5 @@ def test_excluded_insats_by_name_refused(ledger, beslut_dict, namn):
     fil = beslut_dict()
     fil["insatser"][0]["namn"] = namn
     with pytest.raises(Rejected) as err:
-        ledger.import_decisions([("fil", json.dumps(fil))])
+        decisions.import_files(ledger, [("fil", json.dumps(fil))])
     assert "utesluten_insats" in {p.code for p in err.value.problems}

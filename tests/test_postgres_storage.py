@@ -28,9 +28,10 @@ from iubledger import catalogs
 from iubledger.cli import app
 from iubledger.config import resolve
 from iubledger.integrity import log as merkle_log
-from iubledger.keys import KeyStore
 from iubledger.schemas.beslut import BeslutsFil
+from iubledger.services import append, decisions, integrity
 from iubledger.simulate import main_lines
+from iubledger.store.keys import KeyStore
 from iubledger.store.ledger import Ledger
 from postgres import Cluster
 from test_g1_no_leak import G1_REGIMES, INSATSER, KATALOGER, Person, _events, leaks, notes, people
@@ -99,11 +100,11 @@ def test_g1_no_identity_value_in_the_postgresql_database(
     with pg_cluster.database() as url:
         ledger = _open(tmp_path / uuid.uuid4().hex, url, cipher=False)
         try:
-            ledger.import_decisions([(n, catalogs.read(n)) for n in KATALOGER])
+            decisions.import_files(ledger, [(n, catalogs.read(n)) for n in KATALOGER])
             for p in persons:
                 for regim in INSATSER:
                     for event in _events(p, regim, note):
-                        ledger.append(event)
+                        append.event(ledger, event)
             assert len(list(ledger.records())) > len(persons) * len(INSATSER) * 3
         finally:
             ledger.close()
@@ -123,7 +124,8 @@ def test_g2_no_unkeyed_hash_and_no_key_in_the_postgresql_database(
     data_dir = tmp_path / "d"
     ledger = _open(data_dir, database, cipher=False)
     try:
-        ledger.import_decisions(
+        decisions.import_files(
+            ledger,
             [
                 ("alingsas", catalogs.read("alingsas")),
                 ("ks-2025-510", catalogs.read("ks-2025-510")),
@@ -132,11 +134,11 @@ def test_g2_no_unkeyed_hash_and_no_key_in_the_postgresql_database(
                     namnd_file("namnd-a", {"full-1": FULL, "full-2": FULL, "undantag-1": UNDANTAG}),
                 ),
                 ("b", namnd_file("namnd-b", {"full-1": FULL})),
-            ]
+            ],
         )
         for _, events in _script():
             for e in events:
-                ledger.append(e)
+                append.event(ledger, e)
         pseudonyms = {
             e.post["deltagare"]["pseudonym"]
             for _, e in ledger.records()
@@ -178,12 +180,12 @@ def tamper_base(
     lines = list(main_lines(fil, *(fil.giltig_fran, fil.giltig_fran.replace(day=28)), seed=3))
     ledger = _open(data_dir, url, cipher=True)
     try:
-        ledger.import_decisions([("alingsas", catalogs.read("alingsas"))])
-        ledger.append_batch(lines[: len(lines) // 2])
-        saved = ledger.checkpoint()
+        decisions.import_files(ledger, [("alingsas", catalogs.read("alingsas"))])
+        append.batch(ledger, lines[: len(lines) // 2])
+        saved = integrity.checkpoint(ledger)
         assert saved is not None
-        ledger.append_batch(lines[len(lines) // 2 :])
-        ledger.checkpoint()
+        append.batch(ledger, lines[len(lines) // 2 :])
+        integrity.checkpoint(ledger)
     finally:
         ledger.close()
     yield data_dir, name, saved.as_json()

@@ -21,12 +21,13 @@ from sqlalchemy import select
 
 from iubledger import catalogs
 from iubledger.config import Settings, resolve
-from iubledger.keys import KeyStore
 from iubledger.projections import runner
 from iubledger.projections.deltagande import Participation, aktiv, matt
 from iubledger.reports import facts as F
 from iubledger.schemas.beslut import BeslutsFil
+from iubledger.services import append, decisions, reports
 from iubledger.simulate import simulate
+from iubledger.store.keys import KeyStore
 from iubledger.store.ledger import Ledger
 
 pytestmark = pytest.mark.backends
@@ -90,15 +91,15 @@ def stores(
     KeyStore(s.key_dir).init()
     ledger = Ledger(s)
     try:
-        ledger.import_decisions([("alingsas", catalogs.read("alingsas"))])
+        decisions.import_files(ledger, [("alingsas", catalogs.read("alingsas"))])
         half = len(events) // 2
         for e in events[:half]:
-            ledger.append(e)
+            append.event(ledger, e)
         ledger.close()
         shutil.copytree(root / "full", root / "half")
         ledger = Ledger(s)
         for e in events[half:]:
-            ledger.append(e)
+            append.event(ledger, e)
     finally:
         ledger.close()
     return {"full": root / "full", "half": root / "half"}
@@ -110,7 +111,7 @@ def clean(tmp_path_factory: pytest.TempPathFactory, stores: dict[str, Path]) -> 
     dst = tmp_path_factory.mktemp("clean") / "d"
     ledger = open_copy(stores["full"], dst)
     try:
-        ledger.project()
+        reports.project(ledger)
     finally:
         ledger.close()
     return dst
@@ -341,7 +342,7 @@ def test_a_crash_inside_a_page_counts_nothing_twice(
     assert posts > 0 or at == 2
 
     records, last_id = log_size(fresh)
-    assert fresh.project() == records - len(kept)
+    assert reports.project(fresh) == records - len(kept)
     assert dump(fresh) == clean_dump
     assert dump(fresh)[2] == [("deltagande", last_id)]
 
@@ -360,8 +361,8 @@ def test_restart_half_way_equals_one_full_run(
 
     ledger = Ledger(settings_for(tmp_path / "copy"))
     try:
-        assert ledger.project() == records - half
-        assert ledger.project() == 0
+        assert reports.project(ledger) == records - half
+        assert reports.project(ledger) == 0
         assert dump(ledger) == clean_dump
         assert dump(ledger)[2] == [("deltagande", last_id)]
     finally:
@@ -377,12 +378,12 @@ def test_rebuild_from_zero_equals_the_incremental_rows(
     try:
         processed = runner.catch_up(ledger, Participation(), ledger.transaction, page=37)
         for e in events[len(events) // 2 :]:
-            ledger.append(e)
+            append.event(ledger, e)
         processed += runner.catch_up(ledger, Participation(), ledger.transaction, page=37)
         incremental = dump(ledger)
         assert processed == log_size(ledger)[0]
 
-        assert ledger.rebuild_projections() == processed
+        assert reports.rebuild(ledger) == processed
         assert dump(ledger) == incremental
     finally:
         ledger.close()
@@ -390,12 +391,12 @@ def test_rebuild_from_zero_equals_the_incremental_rows(
 
 
 def test_reset_drops_rows_and_position_but_not_the_log(fresh: Ledger, clean_dump: Dump) -> None:
-    fresh.project()
+    reports.project(fresh)
     records = log_size(fresh)
     runner.reset(Participation(), fresh.transaction)
     assert dump(fresh) == ([], [], [])
     assert log_size(fresh) == records
-    fresh.project()
+    reports.project(fresh)
     assert dump(fresh) == clean_dump
 
 
@@ -421,7 +422,7 @@ def test_a_second_runner_from_the_same_position_is_refused(fresh: Ledger, clean_
     assert started_at != dump(fresh)[2]
     assert a_processed == [log_size(fresh)[0] - 120]
     assert dump(fresh) == clean_dump
-    assert fresh.project() == 0
+    assert reports.project(fresh) == 0
     assert dump(fresh) == clean_dump
 
 

@@ -18,6 +18,7 @@ from iubledger.reports import effect, participation
 from iubledger.reports import render as R
 from iubledger.reports.render import DOLD, render
 from iubledger.schemas.beslut import BeslutsFil
+from iubledger.services import append, decisions, reports
 from iubledger.simulate import main_lines
 from iubledger.store.ledger import Ledger
 
@@ -583,12 +584,12 @@ def test_builders_over_a_tiny_ledger(
         paragraf="SN § 2",
         beslutsdatum="2025-09-15",
     )
-    ledger.import_decisions([("v1", json.dumps(first, ensure_ascii=False))])
-    ledger.import_decisions([("v2", json.dumps(amend, ensure_ascii=False))])
+    decisions.import_files(ledger, [("v1", json.dumps(first, ensure_ascii=False))])
+    decisions.import_files(ledger, [("v2", json.dumps(amend, ensure_ascii=False))])
     fil = BeslutsFil.model_validate_json(json.dumps(first))
     for line in main_lines(fil, date(2025, 8, 1), date(2025, 11, 30), 1, 0.5):
-        ledger.append(line)
-    ledger.project()
+        append.event(ledger, line)
+    reports.project(ledger)
     index = ledger.decision_index()
     fran, till = date(2025, 8, 1), date(2025, 11, 30)
     with ledger.transaction() as session:

@@ -28,17 +28,18 @@ import eventsourcing.domain
 import pytest
 from sqlalchemy import select
 
-from iubledger import catalogs, demo
+from iubledger import catalogs
 from iubledger.aggregates.deltagande import Deltagande
 from iubledger.audit import compliance
 from iubledger.audit.replay import replay
 from iubledger.config import Settings, resolve
-from iubledger.keys import KeyStore
 from iubledger.projections import runner
 from iubledger.projections.deltagande import aktiv, matt
 from iubledger.schemas.base import Rejected
 from iubledger.schemas.beslut import BeslutsFil
+from iubledger.services import append, decisions, demo, reports
 from iubledger.simulate import simulate
+from iubledger.store.keys import KeyStore
 from iubledger.store.ledger import Ledger
 
 pytestmark = pytest.mark.backends
@@ -81,15 +82,15 @@ def store(tmp_path_factory: pytest.TempPathFactory, events: list[dict[str, Any]]
         mp.setattr(eventsourcing.domain, "datetime_now_with_tzinfo", lambda: clock[0])
         ledger = Ledger(s)
         try:
-            ledger.import_decisions([(n, catalogs.read(n)) for n in KATALOGER])
+            decisions.import_files(ledger, [(n, catalogs.read(n)) for n in KATALOGER])
             amended = False
             for e in events:
                 if not amended and e["datum"] > AMENDMENT_RECORDED.date().isoformat():
                     clock[0] = AMENDMENT_RECORDED
-                    ledger.import_decisions([demo.amendment()])
+                    decisions.import_files(ledger, [demo.amendment()])
                     amended = True
                 clock[0] = datetime.combine(date.fromisoformat(e["datum"]), time(12), tzinfo=UTC)
-                ledger.append(e)
+                append.event(ledger, e)
             assert amended
         finally:
             ledger.close()
@@ -212,13 +213,13 @@ def test_replay_never_changes_the_live_projection(writable: Ledger) -> None:
     replay(writable, date(2026, 3, 31))
     assert live(writable) == untouched
 
-    writable.project()
+    reports.project(writable)
     before = live(writable)
     assert before[0] and before[2]
     for day, size in ((date(2026, 3, 31), None), (date(2026, 4, 2), 200), (date(2025, 9, 1), None)):
         replay(writable, day, tree_size=size)
         assert live(writable) == before
-    assert writable.project() == 0
+    assert reports.project(writable) == 0
 
 
 # -- compliance ------------------------------------------------------------------------------
@@ -303,8 +304,8 @@ def test_a_stored_identity_key_is_a_deviation_naming_its_position(
     post = _post_of(writable, insats)
     assert post["beslut"]["regim"] in ("radgivning_14_4", "undantag_14_5", "aggregat")
     tamper(post)
-    with writable._locked() as (session, locked):
-        (position,) = writable._write(session, locked.tree, Deltagande(id=uuid4(), post=post))
+    with writable.locked() as (session, locked):
+        (position,) = writable.write(session, locked.tree, Deltagande(id=uuid4(), post=post))
     assert position == sum(1 for _ in writable.records()) - 1
 
     report = build(writable)
@@ -402,7 +403,7 @@ def test_refused_events_are_counted_by_rule_without_content(writable: Ledger) ->
     stored = sum(1 for _ in writable.records())
     for raw, rule in _refusals():
         with pytest.raises(Rejected) as refused:
-            writable.append(raw)
+            append.event(writable, raw)
         assert refused.value.problems[0].code == rule
 
     report = build(writable, till=date.today())

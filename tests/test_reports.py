@@ -20,15 +20,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import distinct, func, select
 
-from iubledger import catalogs, demo
+from iubledger import catalogs
 from iubledger.config import Settings, resolve
-from iubledger.keys import KeyStore
 from iubledger.projections.deltagande import aktiv, matt
 from iubledger.reports import effect, participation
 from iubledger.reports.protect import STANDARD, Skydd, share
 from iubledger.schemas.beslut import BeslutsFil
 from iubledger.schemas.handelser import AVBROTTSORSAKER
+from iubledger.services import append, decisions, demo, reports
 from iubledger.simulate import simulate
+from iubledger.store.keys import KeyStore
 from iubledger.store.ledger import Ledger
 
 pytestmark = pytest.mark.backends
@@ -53,12 +54,12 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     KeyStore(s.key_dir).init()
     ledger = Ledger(s)
     try:
-        ledger.import_decisions([("alingsas", catalogs.read("alingsas"))])
-        ledger.import_decisions([demo.amendment()])
+        decisions.import_files(ledger, [("alingsas", catalogs.read("alingsas"))])
+        decisions.import_files(ledger, [demo.amendment()])
         fil = BeslutsFil.model_validate_json(catalogs.read("alingsas"))
         for e in simulate(fil, FRAN, TILL, seed=3, scale=0.3):
-            ledger.append(e)
-        ledger.project()
+            append.event(ledger, e)
+        reports.project(ledger)
     finally:
         ledger.close()
     return root
@@ -436,7 +437,7 @@ def test_effect_windows_never_cross_another_change(
     shutil.copytree(store, tmp_path / "d")
     copy = Ledger(settings_for(tmp_path / "d"))
     try:
-        copy.revoke_decision(AMENDED, date(2026, 5, 1), "Nämnden avslutar insatsen.")
+        decisions.revoke(copy, AMENDED, date(2026, 5, 1), "Nämnden avslutar insatsen.")
         report = effect_of(copy)
     finally:
         copy.close()

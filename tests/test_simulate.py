@@ -19,13 +19,14 @@ from iubledger import catalogs
 from iubledger.config import resolve
 from iubledger.decisions.start import villkor_outcome
 from iubledger.decisions.villkor import Fakta
-from iubledger.keys import KeyStore
 from iubledger.policies.personnummer import age_on, parse
 from iubledger.policies.textscan import scan
 from iubledger.schemas.base import Rejected
 from iubledger.schemas.beslut import BeslutsFil
 from iubledger.schemas.handelser import HANDELSE
+from iubledger.services import append, decisions
 from iubledger.simulate import _EFTERNAMN, _FORNAMN, _GATOR, ANTECKNINGAR, main_lines, simulate
+from iubledger.store.keys import KeyStore
 from iubledger.store.ledger import Ledger
 
 pytestmark = pytest.mark.backends
@@ -342,12 +343,12 @@ def test_the_ledger_accepts_every_line(name: str, tmp_path: Path) -> None:
     KeyStore(settings.key_dir).init()
     ledger = Ledger(settings)
     try:
-        ledger.import_decisions([(name, text_of(name))])
+        decisions.import_files(ledger, [(name, text_of(name))])
         period = TWO_MONTHS if name != "simtest" else (date(2025, 9, 1), date(2025, 9, 30))
         accepted = 0
         for n, line in enumerate(main_lines(fil_of(name), *period, seed=11)):
             try:
-                ledger.append(line)
+                append.event(ledger, line)
             except Rejected as e:  # the problems name field and rule, never a value (G6)
                 event = json.loads(line)
                 where = f"line {n + 1} ({event['type']} {event['insats']})"

@@ -43,6 +43,30 @@ def may_append_insats(actor: Actor, insats: str) -> bool:
     return actor.insatser is None or insats in actor.insatser
 
 
+def owns_record(actor: Actor, insats: str, utforare: str | None) -> bool:
+    """Whether a record documenting `insats` (`<katalog>/<id>`) by `utforare` is the actor's
+    to read: an utförare its own organisation's, a nämnd its own katalog's, tillsyn all."""
+    if actor.roll == "tillsyn":
+        return True
+    if actor.roll == "utforare":
+        return utforare is not None and utforare == actor.organisation
+    if actor.roll == "namnd":
+        return actor.katalog is not None and insats.split("/", 1)[0] == actor.katalog
+    return False
+
+
+def sees_decision(actor: Actor, beslut_id: str, *, named_utforare: bool) -> bool:
+    """Whether the actor may read a decision: a nämnd its own katalog's, an utförare those
+    naming it (within its key's insatser), tillsyn all."""
+    if actor.roll == "tillsyn":
+        return True
+    if actor.roll == "namnd":
+        return actor.katalog is not None and beslut_id.split("/", 1)[0] == actor.katalog
+    if actor.roll == "utforare":
+        return named_utforare and (actor.insatser is None or beslut_id in actor.insatser)
+    return False
+
+
 #: What each role may do over HTTP (least privilege). The command line is the operator's.
 #: utforare: append for itself, read its own receipts and the decisions naming it;
 #: namnd: its own decisions and suppressed reports; tillsyn: read and verify everything

@@ -2,15 +2,19 @@
 
 Every event holds one documentation post made by the policy layer: no raw identity.
 A Deltagande is one person's participation in one insats (its id is random, never
-derived from identity); a Gruppsession is one group session given as counts.
+derived from identity); a Gruppsession is one group session given as counts. The rules
+of a participation's course (started, ended, dated before its start) are its methods.
 """
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
+
+from iubledger.schemas.base import Rejected
 
 
 class Deltagande(Aggregate):
@@ -43,6 +47,27 @@ class Deltagande(Aggregate):
     @property
     def avslutad(self) -> bool:
         return "avslut" in self.typer or "avbrott" in self.typer
+
+    def kan_folja(self, typ: str, insats: str, datum: date) -> None:
+        """Whether an event of `typ` for `insats` on `datum` may follow in this participation
+        (14 kap. 3 § SoL: the documentation follows the insats as it is carried out); raises
+        Rejected naming the rule."""
+        if insats != self.insats:
+            raise Rejected.one(
+                "fel_insats", "deltagande", "the participation belongs to another insats"
+            )
+        if self.avslutad:
+            raise Rejected.one("deltagande_avslutat", "deltagande", "the participation has ended")
+        if typ in ("tillfalle", "avslut", "avbrott") and not self.startad:
+            raise Rejected.one("ej_startad", "deltagande", f"a {typ} needs a started participation")
+        if typ == "start" and self.startad:
+            raise Rejected.one(
+                "redan_startad", "deltagande", "the participation has already started"
+            )
+        if self.startdatum is not None and datum.isoformat() < self.startdatum:
+            raise Rejected.one(
+                "fore_start", "datum", "the date is before the participation started"
+            )
 
 
 class Gruppsession(Aggregate):

@@ -20,11 +20,11 @@ from fastapi.openapi.utils import get_openapi
 from starlette.concurrency import run_in_threadpool
 
 from iubledger.api import models, problems
-from iubledger.api.auth import ApiKeys
 from iubledger.api.middleware import Guard
 from iubledger.api.routes import ops, v1
 from iubledger.api.service import Service
 from iubledger.config import Settings
+from iubledger.services.apikeys import ApiKeys
 from iubledger.store.ledger import Ledger
 
 VERSION = "1"

@@ -12,10 +12,10 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from iubledger.api.auth import ApiKey
 from iubledger.api.problems import Unauthorized
 from iubledger.api.service import Service
 from iubledger.roles import Forbidden, may
+from iubledger.services.apikeys import ApiKey
 
 bearer = HTTPBearer(
     auto_error=False,

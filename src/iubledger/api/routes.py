@@ -28,12 +28,12 @@ from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from iubledger.api import models as m
-from iubledger.api.auth import ApiKey
 from iubledger.api.deps import allowed, caller, service
 from iubledger.api.problems import ApiError, safe
 from iubledger.api.service import Service
 from iubledger.roles import Forbidden
 from iubledger.schemas.base import Problem, Rejected, problems_from
+from iubledger.services.apikeys import ApiKey
 
 INSATS_PATTERN = r"^[a-z0-9][a-z0-9-]{0,39}/[0-9A-Za-z][0-9A-Za-z._-]{0,39}$"
 MAX_POSITION = 2**62

@@ -69,6 +69,11 @@ class Rejected(Exception):
     problems: list[Problem]
     source: str = ""
 
+    @classmethod
+    def one(cls, code: str, field: str, message: str) -> Rejected:
+        """A refusal for one rule."""
+        return cls([Problem(code, field, message)])
+
     def __str__(self) -> str:
         where = f"{self.source}: " if self.source else ""
         return where + "; ".join(f"{p.field}: {p.message} [{p.code}]" for p in self.problems)

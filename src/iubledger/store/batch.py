@@ -9,21 +9,24 @@ subject keys are written once at the end (14 kap. 3 § SoL documentation, G5, G6
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from iubledger.aggregates.deltagande import Deltagande, Gruppsession
 from iubledger.decisions.index import DecisionIndex
-from iubledger.keys import PendingKeys
+from iubledger.projections.upsert import add_counts
 from iubledger.roles import Forbidden
 from iubledger.schemas.base import Rejected
 from iubledger.schemas.handelser import UtforarHandelse
 from iubledger.store import tables
+from iubledger.store.keys import PendingKeys
 
 
 @dataclass(frozen=True)
@@ -113,3 +116,30 @@ def stored_versions(session: Session, recorder: Any, ids: set[UUID]) -> dict[UUI
 
 def rule_of(refusal: Rejected | Forbidden) -> str:
     return refusal.problems[0].code if isinstance(refusal, Rejected) else "behorighet"
+
+
+def count_refusals(session: Session, rules: Counter[str]) -> None:
+    """Refusals are counted per rule and day of refusal, never stored (compliance)."""
+    if rules:
+        today = datetime.now(UTC).date()
+        counts = {(today, rule): n for rule, n in rules.items()}
+        add_counts(session, tables.avvisning, ["dag", "regel"], "antal", counts)
+
+
+def store_results(session: Session, klient: list[tuple[bytes, dict[str, Any], int]]) -> None:
+    """The result of each accepted line under its client-id key (idempotency)."""
+    session.execute(
+        insert(tables.klient_id),
+        [{"nyckel": k, "resultat": json.dumps(r)} for k, r, _ in klient],
+    )
+
+
+def store_besokskod(session: Session, kod: str, deltagande: UUID) -> None:
+    session.execute(insert(tables.besokskod).values(kod=kod, deltagande=deltagande))
+
+
+def besokskod_deltagande(session: Session, kod: str) -> UUID | None:
+    """The participation a besökskod was handed out for (14 kap. 5 § SoL)."""
+    q = select(tables.besokskod.c.deltagande).where(tables.besokskod.c.kod == kod)
+    found: UUID | None = session.execute(q).scalar()
+    return found

@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from iubledger import catalogs
-from iubledger.audit import compliance
-from iubledger.integrity.verify import Result, verify
-from iubledger.reports import effect, participation
-from iubledger.schemas.base import Rejected
+from iubledger.integrity.verify import Result
+from iubledger.reports.render import render
 from iubledger.schemas.beslut import BeslutsFil
+from iubledger.services import append, decisions, integrity, reports
 from iubledger.simulate import main_lines
+from iubledger.store.batch import rule_of
 from iubledger.store.ledger import Ledger
 
 FRAN, TILL = date(2025, 10, 1), date(2026, 9, 30)
@@ -80,30 +80,27 @@ def stream() -> list[str]:
 def run(
     ledger: Ledger,
     out_dir: Path,
-    render: Callable[[dict[str, Any], str], str],
-    tick: Callable[[], None] = lambda: None,
+    tick: Callable[[int], None] = lambda n: None,
     lines: list[str] | None = None,
 ) -> Outcome:
     result = Outcome()
-    ledger.import_decisions([(n, catalogs.read(n)) for n in ("alingsas", "ks-2025-510")])
-    ledger.import_decisions([amendment()])
+    decisions.import_files(ledger, [(n, catalogs.read(n)) for n in ("alingsas", "ks-2025-510")])
+    decisions.import_files(ledger, [amendment()])
     todo = lines if lines is not None else stream()
     for start in range(0, len(todo), BATCH):
-        for r in ledger.append_batch(todo[start : start + BATCH]):
+        outcomes = append.batch(ledger, todo[start : start + BATCH])
+        for r in outcomes:
             if isinstance(r, dict):
                 result.appended += 1
             else:
-                code = r.problems[0].code if isinstance(r, Rejected) else "behorighet"
+                code = rule_of(r)
                 result.refused[code] = result.refused.get(code, 0) + 1
-            tick()
-    ledger.checkpoint()
-    ledger.project()
-    index = ledger.decision_index()
-    with ledger.transaction() as session:
-        result.participation = participation.build(session, index, FRAN, TILL)
-        result.effect = effect.build(session, index, FRAN, TILL)
-    result.compliance = compliance.build(ledger, index, FRAN, TILL)
-    result.verify = verify(ledger)
+        tick(len(outcomes))
+    integrity.checkpoint(ledger)
+    result.participation = reports.build(ledger, reports.Request("participation", FRAN, TILL))
+    result.effect = reports.build(ledger, reports.Request("effect", FRAN, TILL))
+    result.compliance = reports.build(ledger, reports.Request("compliance", FRAN, TILL))
+    result.verify = integrity.verify(ledger)
     out_dir.mkdir(parents=True, exist_ok=True)
     for name, data in (
         ("deltagande", result.participation),

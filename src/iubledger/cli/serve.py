@@ -1,24 +1,21 @@
-"""`iubledger serve` and `iubledger keys create|list|revoke`.
+"""`iubledger serve` and `iubledger keys create|list|revoke`: the HTTP API and its keys.
 
-Registered on the main command line by `register(app)`; FastAPI and uvicorn are imported
-only when `serve` runs.
+FastAPI and uvicorn are imported only when `serve` runs.
 """
 
 from __future__ import annotations
 
 import logging
 import sys
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
+from rich.table import Table
+
+from iubledger.cli.common import context, emit, err, fail, open_ledger, out, usage
+from iubledger.services.apikeys import ApiKeys
 
 keys_app = typer.Typer(no_args_is_help=True, help="API keys for `iubledger serve`.")
-
-
-def _base() -> Any:
-    from iubledger import cli
-
-    return cli
 
 
 def serve(
@@ -42,7 +39,7 @@ def serve(
 
     from iubledger.api.app import ApiSettings, create_app
 
-    c = _base()._ctx(ctx)
+    c = context(ctx)
     if (
         not 0 < port < 65536
         or max_body < 1024
@@ -50,17 +47,16 @@ def serve(
         or graceful_seconds < 0
         or log_level not in ("debug", "info", "warning", "error")
     ):
-        _base().err.print(
+        usage(
             "--port 1-65535, --max-body at least 1024, --max-batch 1-100000, "
             "--graceful-seconds at least 0, --log-level debug|info|warning|error"
         )
-        raise typer.Exit(2)
     if host not in ("127.0.0.1", "::1", "localhost"):
-        _base().err.print(
+        err.print(
             f"warning: listening on {host}, beyond loopback; put TLS in front of it",
             markup=False,
         )
-    with _base().open_ledger(c):
+    with open_ledger(c):
         pass  # a missing or wrong key is a clear error now, not a failed startup later
     api = ApiSettings(
         host=host,
@@ -88,7 +84,7 @@ def serve(
         proxy_headers=False,
         lifespan="on",
     )
-    _base().out.print(f"iubledger serve on http://{host}:{port} (data: {c.settings.data_dir})")
+    out.print(f"iubledger serve on http://{host}:{port} (data: {c.settings.data_dir})")
     uvicorn.Server(config).run()
 
 
@@ -109,11 +105,8 @@ def keys_create(
     description: Annotated[str | None, typer.Option(help="What the key is for")] = None,
 ) -> None:
     """Create an API key. It is shown once; only a keyed hash of it is stored."""
-    from iubledger.api.auth import ApiKeys
-
-    base = _base()
-    c = base._ctx(ctx)
-    with base.open_ledger(c) as ledger:
+    c = context(ctx)
+    with open_ledger(c) as ledger:
         token, key = ApiKeys.of(ledger).create(
             role,
             organisation=utforare,
@@ -124,22 +117,17 @@ def keys_create(
     data = {**key.as_json(), "nyckel": token}
 
     def render() -> None:
-        base.out.print(f"Key {key.nyckel_id} ({key.roll}); shown once, store it now:")
+        out.print(f"Key {key.nyckel_id} ({key.roll}); shown once, store it now:")
         print(token)
 
-    base.emit(c, data, render)
+    emit(c, data, render)
 
 
 @keys_app.command("list")
 def keys_list(ctx: typer.Context) -> None:
     """API keys: id, role, limits, created, revoked (never the keys)."""
-    from rich.table import Table
-
-    from iubledger.api.auth import ApiKeys
-
-    base = _base()
-    c = base._ctx(ctx)
-    with base.open_ledger(c) as ledger:
+    c = context(ctx)
+    with open_ledger(c) as ledger:
         keys = ApiKeys.of(ledger).list()
     rows = [k.as_json() for k in keys]
 
@@ -154,9 +142,9 @@ def keys_list(ctx: typer.Context) -> None:
                 r["skapad"],
                 r["aterkallad"] or "",
             )
-        base.out.print(t)
+        out.print(t)
 
-    base.emit(c, rows, render)
+    emit(c, rows, render)
 
 
 @keys_app.command("revoke")
@@ -164,19 +152,13 @@ def keys_revoke(
     ctx: typer.Context, key_id: Annotated[str, typer.Argument(help="The key id (12 hex digits)")]
 ) -> None:
     """Revoke an API key for good (a running server refuses it within seconds)."""
-    from iubledger.api.auth import ApiKeys
-
-    base = _base()
-    c = base._ctx(ctx)
-    with base.open_ledger(c) as ledger:
+    c = context(ctx)
+    with open_ledger(c) as ledger:
         key = ApiKeys.of(ledger).revoke(key_id)
     if key is None:
-        base.fail(c, "okand_nyckel", "no API key with that id")
-    assert key is not None
-    base.emit(c, key.as_json(), lambda: base.out.print(f"Key {key_id} revoked."))
+        fail(c, "okand_nyckel", "no API key with that id")
+    emit(c, key.as_json(), lambda: out.print(f"Key {key_id} revoked."))
 
 
 def register(app: typer.Typer) -> None:
-    """Add `serve` and `keys` to the main command line."""
-    app.command("serve")(serve)
-    app.add_typer(keys_app, name="keys")
+    app.command()(serve)

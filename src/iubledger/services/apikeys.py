@@ -22,11 +22,11 @@ from typing import Any, get_args
 from sqlalchemy import Column, LargeBinary, MetaData, String, Table, Text, insert, select, update
 from sqlalchemy.engine import Engine
 
-from iubledger.keys import KeyStore
 from iubledger.policies.crypto import keyed_hash
 from iubledger.policies.textscan import scan
 from iubledger.roles import Actor, Roll
 from iubledger.schemas.base import Problem, Rejected
+from iubledger.store.keys import KeyStore
 
 PREFIX = "iub"
 ROLES: tuple[str, ...] = get_args(Roll)

@@ -1,0 +1,232 @@
+"""Appending utförare events (14 kap. 3–5 § SoL): each event through the decision in
+force and the policy layer, before anything is stored.
+
+A batch is one transaction under the log's write lock; each line is still atomic: every
+check that can refuse a line runs before it stages anything, so a refused line stores
+nothing and the others are kept; a database error stores none of them (G6).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID, uuid4
+
+from eventsourcing.application import AggregateNotFoundError
+from pydantic import ValidationError
+
+from iubledger.aggregates.deltagande import Deltagande, Gruppsession
+from iubledger.decisions.start import start_problems, villkor_outcome
+from iubledger.decisions.villkor import Fakta, Utfall
+from iubledger.policies.crypto import keyed_hash
+from iubledger.policies.regimes import apply
+from iubledger.policies.undantag_14_5 import new_besokskod
+from iubledger.roles import OPERATOR, Actor, Forbidden, may_append, may_append_insats
+from iubledger.schemas.base import Rejected, problems_from
+from iubledger.schemas.beslut import Regim
+from iubledger.schemas.handelser import FOLJER_DELTAGANDE, HANDELSE, Start
+from iubledger.store import batch as stored
+from iubledger.store.batch import Parsed, Work
+from iubledger.store.keys import PendingKeys
+from iubledger.store.ledger import Ledger
+
+Outcome = dict[str, Any] | Rejected | Forbidden
+
+
+def event(
+    ledger: Ledger, raw: str | bytes | dict[str, Any], actor: Actor = OPERATOR
+) -> dict[str, Any]:
+    """Store one utförare event; atomic and idempotent on the client `id`. Returns
+    {event_id, position, deltagande[, besokskod]}; raises Rejected (nothing stored) or
+    Forbidden."""
+    (result,) = batch(ledger, [raw], actor)
+    if isinstance(result, Rejected | Forbidden):
+        raise result
+    return result
+
+
+def batch(
+    ledger: Ledger, raws: Sequence[str | bytes | dict[str, Any]], actor: Actor = OPERATOR
+) -> list[Outcome]:
+    """Append many events in one transaction; per line, the result or the refusal."""
+    lines = [_parse(ledger, raw, actor) for raw in raws]
+    wanted = [k for line in lines if isinstance(line, Parsed) for k in line.nycklar]
+    out: list[Outcome] = []
+    with ledger.locked() as (session, locked):
+        results = stored.stored_results(session, wanted)
+        work = Work(
+            session,
+            ledger.decisions(locked.beslut_andringar),
+            PendingKeys(ledger.keys),
+            results,
+            stored.stored_versions(session, ledger.recorder, stored.named(lines, results)),
+        )
+        for line in lines:
+            out.append(_line(ledger, work, line) if isinstance(line, Parsed) else line)
+        stored.count_refusals(
+            session, Counter(stored.rule_of(r) for r in out if isinstance(r, Rejected | Forbidden))
+        )
+        if work.events:
+            work.keys.persist()  # before the records that are sealed with them
+            positions = ledger.write(session, locked.tree, *work.events)
+            for _, result, first in work.klient:
+                result["position"] = positions[first]
+            stored.store_results(session, work.klient)
+    ledger.remember(work.aggregates.values())
+    return out
+
+
+def _parse(
+    ledger: Ledger, raw: str | bytes | dict[str, Any], actor: Actor
+) -> Parsed | Rejected | Forbidden:
+    text = json.dumps(raw, default=str) if isinstance(raw, dict) else raw
+    try:
+        h = HANDELSE.validate_json(text)
+    except ValidationError as e:
+        return Rejected(problems_from(e))
+    if not may_append(actor, h.utforare):
+        return Forbidden("the key may append only for its own utförare")
+    if not may_append_insats(actor, h.insats):
+        return Forbidden("the key is not registered for that insats")
+    opened_by = None if h.oppnad_av is None else _klient_nyckel(ledger, h.utforare, h.oppnad_av)
+    return Parsed(h, _klient_nyckel(ledger, h.utforare, h.id), opened_by)
+
+
+def _klient_nyckel(ledger: Ledger, utforare: str, client_id: UUID) -> bytes:
+    """Client ids are the utförare's own and stored keyed-hashed (they may link to its
+    records). A follow-up may name its participation by the client id of the opening
+    event (`oppnad_av`), resolved through the same table."""
+    key = ledger.keys.namnd_key("*", "klient-id")
+    return keyed_hash(key, utforare.encode() + b"\x00" + client_id.bytes)
+
+
+def _line(ledger: Ledger, work: Work, line: Parsed) -> dict[str, Any] | Rejected:
+    """The earlier result of the same client id, or the line staged now, or why not."""
+    if (prior := work.results.get(line.nyckel)) is not None:
+        return prior
+    try:
+        return _stage(ledger, work, line)
+    except Rejected as e:
+        return e
+
+
+def _stage(ledger: Ledger, work: Work, line: Parsed) -> dict[str, Any]:
+    """Check one event and stage its records; raises Rejected before staging anything."""
+    h = line.h
+    work.keys.drop()  # keys of a line refused before this one
+    version = work.decisions.in_force(h.insats, h.datum)
+    if version is None:
+        raise Rejected.one(
+            "inget_beslut",
+            "insats",
+            f"no nämnd decision makes {h.insats} IUB on {h.datum.isoformat()} (11 kap. 5 § SoL)",
+        )
+    insats = version.insats
+    if h.utforare not in insats.tillhandahalls_av.utforare:
+        raise Rejected.one(
+            "utforare_ej_registrerad",
+            "utforare",
+            f"the utförare is not registered for {h.insats} in the nämnd's decision",
+        )
+    agg = _participation(ledger, work, line)
+    if h.type == "tillfalle" and h.grupp is not None:
+        subjekt = str(uuid4())
+    else:
+        subjekt = str(agg.id) if agg is not None else str(uuid4())
+    dok = apply(version, h, subjekt, work.keys)
+    post = dok.falt
+    extra: list[dict[str, Any]] = []
+    kod: str | None = None
+    if h.type == "start":
+        utfall = (
+            villkor_outcome(insats, _fakta(h), dok.alder)
+            if h.fakta is not None or agg is None or agg.villkor_utfall is None
+            else Utfall(agg.villkor_utfall)
+        )
+        problems = start_problems(insats, alder=dok.alder, samtycke=h.samtycke, utfall=utfall)
+        if problems:
+            raise Rejected(problems)
+        if insats.dokumentation.regim is Regim.undantag_14_5:
+            kod = new_besokskod()
+            post["besokskod"] = kod
+    elif h.type == "villkorskontroll":
+        computed = villkor_outcome(insats, h.fakta, dok.alder) if h.fakta else None
+        if computed not in (None, Utfall.oklart) and h.utfall not in (computed, Utfall.oklart):
+            raise Rejected.one(
+                "utfall_motsager_villkor",
+                "utfall",
+                f"the facts give '{computed}' under the decision's villkor",
+            )
+        if h.utfall is Utfall.oklart:
+            extra.append({**_stamp(post), "type": "hanvisning", "orsak": "villkor_oklart"})
+
+    if h.type == "tillfalle" and h.grupp is not None:
+        target: Deltagande | Gruppsession = Gruppsession(post=post)
+    elif agg is None:
+        target = Deltagande(post=post, id=UUID(subjekt))
+    else:
+        agg.registrera(post=post)
+        target = agg
+    for e in extra:
+        target.registrera(post=e)  # type: ignore[union-attr]
+
+    # Nothing can refuse the event now.
+    work.keys.keep()
+    result: dict[str, Any] = {
+        "event_id": f"{target.id}/{target.version - len(extra)}",
+        "position": None,  # known when the transaction's records are stored
+        "deltagande": str(target.id),
+    }
+    if kod is not None:
+        result["besokskod"] = kod
+        stored.store_besokskod(work.session, kod, target.id)
+    work.stage(line.nyckel, target, result)
+    return result
+
+
+def _participation(ledger: Ledger, work: Work, line: Parsed) -> Deltagande | None:
+    """The participation a follow-up refers to, checked against the event."""
+    h = line.h
+    ref = h.deltagande
+    if line.opened_by is not None:
+        opened = work.results.get(line.opened_by)
+        if opened is None:
+            raise Rejected.one("okant_oppnande", "oppnad_av", "no stored event has that client id")
+        ref = UUID(opened["deltagande"])
+    if h.besokskod is not None:
+        ref = stored.besokskod_deltagande(work.session, h.besokskod)
+        if ref is None:
+            raise Rejected.one("okand_besokskod", "besokskod", "no such besökskod")
+    if ref is None:
+        if h.type in FOLJER_DELTAGANDE or (h.type == "tillfalle" and h.grupp is None):
+            raise Rejected.one(
+                "deltagande_saknas", "deltagande", f"a {h.type} needs a participation"
+            )
+        return None
+    agg = work.aggregates.get(ref) or ledger.cached(ref, work.versions)
+    if agg is None:
+        try:
+            agg = ledger.repository.get(ref)
+        except AggregateNotFoundError:
+            raise Rejected.one("okant_deltagande", "deltagande", "no such participation") from None
+    if not isinstance(agg, Deltagande):
+        raise Rejected.one(
+            "fel_insats", "deltagande", "the participation belongs to another insats"
+        )
+    agg.kan_folja(h.type, h.insats, h.datum)
+    return agg
+
+
+def _stamp(post: dict[str, Any]) -> dict[str, Any]:
+    """The decision stamp and context of a post, for a post the ledger adds itself (G4)."""
+    keep = ("datum", "insats", "utforare", "beslut", "policy_version")
+    return {k: post[k] for k in keep}
+
+
+def _fakta(h: Start) -> Fakta | None:
+    """Facts for the villkor at start, with the consent given (vårdnadshavares samtycke)."""
+    if h.fakta is None or h.samtycke is None or h.fakta.vardnadshavare_samtycker is not None:
+        return h.fakta
+    return h.fakta.model_copy(update={"vardnadshavare_samtycker": h.samtycke.vardnadshavare})

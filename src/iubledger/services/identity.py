@@ -1,0 +1,108 @@
+"""Sealed identity under 14 kap. 3 § SoL: recovered only by an authorised role, each
+recovery recorded in the ledger first; gallring deletes the subject key (G3)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+
+from iubledger.aggregates.atkomst import ATKOMSTLOGG_ID, Identitetsatkomst
+from iubledger.policies.crypto import open_seal
+from iubledger.policies.textscan import scan
+from iubledger.schemas.base import Rejected
+from iubledger.store.ledger import Ledger
+
+
+def recover(
+    ledger: Ledger, deltagande: UUID, skal: str, roll: str, nyckel_id: str | None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Authorised recovery of sealed identity (14 kap. 3 § SoL). Every attempt is first
+    recorded in the ledger — role, key id, participation, reason, outcome — so tillsyn
+    sees it; if that record cannot be stored, nothing is shown."""
+    if scan(skal, today=date.today()):
+        raise Rejected.one(
+            "identitet_i_skal",
+            "skal",
+            "the reason must not hold a personnummer, phone number or e-mail address",
+        )
+    refusal: Rejected | None = None
+    opened: dict[str, Any] = {}
+    try:
+        opened = open_sealed(ledger, deltagande)
+    except Rejected as e:
+        refusal = e
+    utfall = "oppnad" if refusal is None else refusal.problems[0].code
+    with ledger.locked() as (session, locked):
+        try:
+            logg = ledger.repository.get(ATKOMSTLOGG_ID)
+        except AggregateNotFoundError:
+            logg = Identitetsatkomst()
+        logg.registrera(
+            roll=roll, nyckel_id=nyckel_id, deltagande=str(deltagande), skal=skal, utfall=utfall
+        )
+        ledger.write(session, locked.tree, logg)
+    if refusal is not None:
+        raise refusal
+    access = {
+        "tidpunkt": logg.modified_on.isoformat(),
+        "roll": roll,
+        "nyckel_id": nyckel_id,
+        "deltagande": str(deltagande),
+        "skal": skal,
+        "utfall": utfall,
+    }
+    return opened, access
+
+
+def open_sealed(ledger: Ledger, deltagande: UUID) -> dict[str, Any]:
+    """Open the sealed identity of a participation (full_14_3, deltagardata names).
+    Raises Rejected when there is none, or when gallring deleted the key (G3)."""
+    events = list(ledger.events.get(deltagande))
+    seals = [e.post["forsegling"] for e in events if "forsegling" in getattr(e, "post", {})]
+    if not events:
+        raise Rejected.one("okant_deltagande", "deltagande", "no such participation")
+    if not seals:
+        regim = events[0].post["beslut"]["regim"]
+        raise Rejected.one(
+            "ingen_forsegling",
+            "deltagande",
+            f"nothing is sealed for this participation (regime {regim}): identity was never stored",
+        )
+    key = ledger.keys.subject_key(str(deltagande))
+    if key is None:
+        raise Rejected.one("gallrad", "deltagande", "the subject key was deleted (gallring)")
+    opened: dict[str, Any] = {}
+    notes: list[str] = []
+    for seal_ in seals:
+        fields = open_seal(key, seal_["subjekt"], seal_["data"])
+        if "anteckning" in fields:
+            notes.append(fields.pop("anteckning"))
+        opened.update(fields)
+    if notes:
+        opened["anteckningar"] = notes
+    return opened
+
+
+def accesses(ledger: Ledger) -> list[dict[str, Any]]:
+    """Every recorded identity recovery, for tillsyn (no identity value)."""
+    return [
+        {
+            "tidpunkt": e.timestamp.isoformat(),
+            "roll": e.roll,
+            "nyckel_id": e.nyckel_id,
+            "deltagande": e.deltagande,
+            "skal": e.skal,
+            "utfall": e.utfall,
+        }
+        for e in ledger.events.get(ATKOMSTLOGG_ID)
+        if isinstance(e, Identitetsatkomst.Registrerad)  # type: ignore[attr-defined]
+    ]
+
+
+def shred(ledger: Ledger, deltagande: UUID) -> bool:
+    """Gallring: delete the subject key, so the sealed identity can never be opened again;
+    whether there was one."""
+    return ledger.keys.shred(str(deltagande))
