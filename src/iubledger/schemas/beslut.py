@@ -11,8 +11,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, model_validator
 
-from iubledger.decisions.villkor import Villkor
 from iubledger.schemas.base import Input, ShortText, Slug, Text
+from iubledger.schemas.villkor import Villkor
 
 FORMAT = "iubledger.beslut/1"
 

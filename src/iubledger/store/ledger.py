@@ -33,7 +33,6 @@ from iubledger.config import Settings
 from iubledger.decisions import guardrails
 from iubledger.decisions.index import DecisionIndex, Upphavande, Version, header_of
 from iubledger.decisions.start import start_problems, villkor_outcome
-from iubledger.decisions.villkor import Fakta, Utfall
 from iubledger.integrity import checkpoints
 from iubledger.integrity import log as merkle_log
 from iubledger.integrity.merkle import CompactRange, inclusion_proof
@@ -49,6 +48,7 @@ from iubledger.roles import OPERATOR, Actor, Forbidden, may_append, may_decide
 from iubledger.schemas.base import Problem, Rejected, problems_from
 from iubledger.schemas.beslut import BeslutsFil, InsatsBeslut, Regim
 from iubledger.schemas.handelser import FOLJER_DELTAGANDE, HANDELSE, Start
+from iubledger.schemas.villkor import Fakta, Utfall
 from iubledger.store import tables
 from iubledger.store.batch import (
     Parsed,
