@@ -29,8 +29,8 @@ from functools import lru_cache
 from typing import Any, Literal
 
 from iubledger.decisions.start import villkor_outcome
+from iubledger.policies.common import aldersgrupp
 from iubledger.policies.personnummer import age_on, luhn_check_digit
-from iubledger.policies.regimes import aldersgrupp
 from iubledger.schemas.beslut import BeslutsFil, InsatsBeslut, Regim
 from iubledger.schemas.handelser import AVBROTTSORSAKER
 from iubledger.schemas.villkor import (

@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import secrets
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -40,6 +39,7 @@ from iubledger.keys import KeyStore, PendingKeys
 from iubledger.policies.crypto import keyed_hash, open_seal
 from iubledger.policies.regimes import apply
 from iubledger.policies.textscan import scan
+from iubledger.policies.undantag_14_5 import new_besokskod
 from iubledger.projections import runner
 from iubledger.projections.deltagande import Participation
 from iubledger.projections.deltagande import metadata as projection_metadata
@@ -744,13 +744,6 @@ def _fakta(h: Start) -> Fakta | None:
     if h.fakta is None or h.samtycke is None or h.fakta.vardnadshavare_samtycker is not None:
         return h.fakta
     return h.fakta.model_copy(update={"vardnadshavare_samtycker": h.samtycke.vardnadshavare})
-
-
-def new_besokskod() -> str:
-    """A random code handed to the participant to link visits (14 kap. 5 § SoL: no identity)."""
-    alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-    c = "".join(secrets.choice(alphabet) for _ in range(8))
-    return f"{c[:4]}-{c[4:]}"
 
 
 def _innehall(fil: BeslutsFil, i: InsatsBeslut, digest: str) -> dict[str, Any]:
