@@ -18,12 +18,12 @@ import pytest
 from iubledger import catalogs
 from iubledger.config import resolve
 from iubledger.decisions.start import villkor_outcome
-from iubledger.decisions.villkor import Fakta
 from iubledger.policies.personnummer import age_on, parse
 from iubledger.policies.textscan import scan
 from iubledger.schemas.base import Rejected
 from iubledger.schemas.beslut import BeslutsFil
 from iubledger.schemas.handelser import HANDELSE
+from iubledger.schemas.villkor import Fakta
 from iubledger.services import append, decisions
 from iubledger.simulate import _EFTERNAMN, _FORNAMN, _GATOR, ANTECKNINGAR, main_lines, simulate
 from iubledger.store.keys import KeyStore

@@ -16,7 +16,10 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 
-from iubledger.decisions.villkor import (
+from iubledger.decisions.villkor import evaluate
+from iubledger.schemas.base import problems_from
+from iubledger.schemas.beslut import BeslutsFil
+from iubledger.schemas.villkor import (
     Alder,
     BarnIFskola,
     Fakta,
@@ -31,10 +34,7 @@ from iubledger.decisions.villkor import (
     Utfall,
     VardnadshavaresSamtycke,
     Villkor,
-    evaluate,
 )
-from iubledger.schemas.base import problems_from
-from iubledger.schemas.beslut import BeslutsFil
 
 FAST = hsettings(max_examples=150, deadline=None)
 

@@ -29,7 +29,11 @@ from functools import lru_cache
 from typing import Any, Literal
 
 from iubledger.decisions.start import villkor_outcome
-from iubledger.decisions.villkor import (
+from iubledger.policies.common import aldersgrupp
+from iubledger.policies.personnummer import age_on, luhn_check_digit
+from iubledger.schemas.beslut import BeslutsFil, InsatsBeslut, Regim
+from iubledger.schemas.handelser import AVBROTTSORSAKER
+from iubledger.schemas.villkor import (
     Alder,
     BarnIFskola,
     Fakta,
@@ -45,10 +49,6 @@ from iubledger.decisions.villkor import (
     VardnadshavaresSamtycke,
     Villkor,
 )
-from iubledger.policies.personnummer import age_on, luhn_check_digit
-from iubledger.policies.regimes import aldersgrupp
-from iubledger.schemas.beslut import BeslutsFil, InsatsBeslut, Regim
-from iubledger.schemas.handelser import AVBROTTSORSAKER
 
 __all__ = ["ANTECKNINGAR", "main_lines", "simulate"]
 

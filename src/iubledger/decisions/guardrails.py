@@ -12,9 +12,9 @@ import unicodedata
 from datetime import date
 
 from iubledger.decisions.index import DecisionIndex, Upphavande
-from iubledger.decisions.villkor import Alder, UtanMedfoljandeBarn
 from iubledger.schemas.base import Problem
 from iubledger.schemas.beslut import UTESLUTNA_FORMER, BeslutsFil, InsatsBeslut, Regim
+from iubledger.schemas.villkor import Alder, UtanMedfoljandeBarn
 
 #: SFS 2025:400 entered into force on this day; no IUB decision can take effect before it.
 LAGENS_IKRAFTTRADANDE = date(2025, 7, 1)

@@ -8,10 +8,11 @@ target group; the child must always want the insats.
 
 from __future__ import annotations
 
-from iubledger.decisions.villkor import Fakta, IngaVillkor, Utfall, evaluate
+from iubledger.decisions.villkor import evaluate
 from iubledger.schemas.base import Problem
 from iubledger.schemas.beslut import InsatsBeslut
 from iubledger.schemas.handelser import Samtycke
+from iubledger.schemas.villkor import Fakta, IngaVillkor, Utfall
 
 
 def villkor_outcome(insats: InsatsBeslut, fakta: Fakta | None, alder: int | None) -> Utfall | None:

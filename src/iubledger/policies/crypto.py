@@ -45,4 +45,5 @@ def open_seal(key: bytes, subject: str, sealed: str) -> dict[str, Any]:
         data = box.decrypt(base64.b64decode(sealed), aad=subject.encode())
     except nacl.exceptions.CryptoError:
         raise SealError("the seal does not open with this subject key") from None
-    return json.loads(data)
+    payload: dict[str, Any] = json.loads(data)  # `seal` wrote a JSON object
+    return payload

@@ -224,9 +224,9 @@ def _adress_hits(
         if number is not None and window[-1].value == street[-1] and after[:1]:
             house = after[0]
             if house.value == number:
-                suffix = after[1] if len(after) == 2 else None
-                touching = suffix is not None and suffix.start == house.end
-                end = suffix.end if touching and len(suffix.value) == 1 else house.end
+                end = house.end
+                if len(after) == 2 and after[1].start == house.end and len(after[1].value) == 1:
+                    end = after[1].end  # a letter written against the number
                 yield Hit("adress", window[0].start, end)
                 continue
         if alone and _same_word(window[-1].value, {street[-1]}):

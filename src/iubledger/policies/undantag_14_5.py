@@ -1,8 +1,46 @@
-"""Undantag under 14 kap. 5 § SoL: nothing that can reveal identity is documented."""
+"""14 kap. 5 § SoL: undantag, where data that can reveal identity is not documented.
+
+Everything 14 kap. 5 § means for storage is here. The nämnd decides the undantag for
+one specific insats, for särskilda skäl it states (`decisions/guardrails.py` refuses a
+decision without them); every participant of that insats is then documented like this:
+
+- Storage: identity is dropped before anything is stored, alone or in combination
+  ("ensamt eller tillsammans med övriga uppgifter"): the personnummer, birth date and
+  age are generalised to an age band of the decision's width, gender is kept, every other
+  identity field and the facts checked for the villkor are dropped, and no pseudonym is
+  made (G2). Gender and age are required at start: the non-identifying data the law
+  still asks for is documented, with the event's own fields (date, wellbeing at start
+  and end, dropout reason, group counts) as given.
+- Free text: stored only when the scan finds no identifier in it, of a known shape or
+  given in the same event, in any spelling; otherwise the event is refused (G1).
+- Linking visits: a random besökskod, never derived from identity, is handed to the
+  participant at start; the store keeps it with the participation's start and in its
+  link table, so that later events can name the participation without naming the person.
+"""
 
 from __future__ import annotations
 
 import secrets
+
+from iubledger.decisions.index import Version
+from iubledger.policies.common import (
+    Dokumentation,
+    Keys,
+    checked,
+    identity_in_free_text,
+    person_at_start,
+)
+from iubledger.schemas.handelser import UtforarHandelse
+
+
+def document(version: Version, h: UtforarHandelse, subjekt: str, keys: Keys) -> Dokumentation:
+    """Gender and age band only; free text without identifiers; no pseudonym."""
+    u = checked(version, h, identity_in_free_text, person_at_start)
+    u.keep_gender_and_age_band()
+    if h.anteckning is not None:
+        u.falt["anteckning"] = h.anteckning
+    u.mark_not_kept(generalised=("personnummer", "fodelsedatum", "alder"))
+    return u.dokumentation()
 
 
 def new_besokskod() -> str:

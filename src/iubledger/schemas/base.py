@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
+from pydantic_core import ErrorDetails
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
@@ -42,7 +43,7 @@ def field_path(loc: tuple[int | str, ...], *, unknown_key: bool = False) -> str:
     return ".".join(parts) or "(dokument)"
 
 
-def _message(error: dict) -> str:
+def _message(error: ErrorDetails) -> str:
     if error["type"] == "union_tag_invalid":  # pydantic quotes the offending tag
         return f"unknown kind; expected one of: {error['ctx']['expected_tags']}"
     if error["type"] == "uuid_parsing":  # pydantic quotes an offending character

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import Field, StringConstraints, model_validator
 
-from iubledger.decisions.villkor import Villkor
 from iubledger.schemas.base import Input, ShortText, Slug, Text
+from iubledger.schemas.villkor import Villkor
 
 FORMAT = "iubledger.beslut/1"
 
@@ -43,7 +43,7 @@ PARAGRAF = {
 Kategori = Literal["radgivning", "stod_i_grupp", "individuellt_stod", "motesplats"]
 
 #: Forms of insats that 11 kap. 5 § SoL never allows without needs assessment.
-UTESLUTNA = (
+Utesluten = Literal[
     "kontaktperson",
     "kontaktfamilj",
     "kvalificerad_kontaktperson",
@@ -58,9 +58,9 @@ UTESLUTNA = (
     "boende_funktionsnedsattning",
     "heldygnsvard",
     "ekonomiskt_bistand",
-)
-UTESLUTNA_FORMER = frozenset(UTESLUTNA)
-TILLATNA = (
+]
+UTESLUTNA_FORMER: frozenset[str] = frozenset(get_args(Utesluten))
+Tillaten = Literal[
     "radgivning",
     "samtalsstod",
     "behandling",
@@ -69,9 +69,9 @@ TILLATNA = (
     "praktiskt_stod",
     "sysselsattning",
     "skyddat_boende",
-)
+]
 #: Every form a decision file may name; the excluded ones are named so they can be refused.
-Insatsform = Literal[TILLATNA + UTESLUTNA]  # type: ignore[valid-type]
+Insatsform = Literal[Tillaten, Utesluten]
 
 
 class Dokumentation(Input):

@@ -12,8 +12,8 @@ from uuid import UUID
 
 from pydantic import Field, StringConstraints, TypeAdapter, model_validator
 
-from iubledger.decisions.villkor import Fakta, Utfall
 from iubledger.schemas.base import Input, ShortText, Slug, Text
+from iubledger.schemas.villkor import Fakta, Utfall
 
 InsatsRef = Annotated[
     str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,39}/[0-9A-Za-z][0-9A-Za-z._-]{0,39}$")

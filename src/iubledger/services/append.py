@@ -19,7 +19,6 @@ from pydantic import ValidationError
 
 from iubledger.aggregates.deltagande import Deltagande, Gruppsession
 from iubledger.decisions.start import start_problems, villkor_outcome
-from iubledger.decisions.villkor import Fakta, Utfall
 from iubledger.policies.crypto import keyed_hash
 from iubledger.policies.regimes import apply
 from iubledger.policies.undantag_14_5 import new_besokskod
@@ -27,6 +26,7 @@ from iubledger.roles import OPERATOR, Actor, Forbidden, may_append, may_append_i
 from iubledger.schemas.base import Rejected, problems_from
 from iubledger.schemas.beslut import Regim
 from iubledger.schemas.handelser import FOLJER_DELTAGANDE, HANDELSE, Start
+from iubledger.schemas.villkor import Fakta, Utfall
 from iubledger.store import batch as stored
 from iubledger.store.batch import Parsed, Work
 from iubledger.store.keys import PendingKeys

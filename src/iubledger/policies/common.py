@@ -1,0 +1,239 @@
+"""What every documentation regime shares (14 kap. 3–5 § SoL).
+
+The checks every event passes before any regime looks at it (a personnummer that parses,
+a birth date not after the event), the rules a regime chooses from (the free-text scan of
+the identity-free regimes; gender and age documented at start, 14 kap. 3 § SoL), and the
+record being built: the event's own fields, the decision stamp (G4) and a note, by field
+name only, of what was done to each identity field. Nothing here writes anything: keys
+come in through `Keys`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Protocol
+
+from iubledger.decisions.index import Version
+from iubledger.policies import POLICY_VERSION
+from iubledger.policies.crypto import seal
+from iubledger.policies.personnummer import Personnummer, PersonnummerError, age_on, parse
+from iubledger.policies.textscan import Kind, scan
+from iubledger.schemas.base import Problem, Rejected
+from iubledger.schemas.beslut import PARAGRAF, Regim
+from iubledger.schemas.handelser import Deltagare, UtforarHandelse
+
+IDENTITETSFALT = (
+    "personnummer",
+    "namn",
+    "adress",
+    "fodelsedatum",
+    "alder",
+    "folkbokford_kommun",
+    "telefon",
+    "epost",
+)
+#: Fields of the input that never reach the documentation as given.
+_NOT_AS_GIVEN = {"id", "deltagare", "anteckning", "fakta", "besokskod", "deltagande", "oppnad_av"}
+
+
+class Keys(Protocol):
+    def namnd_key(self, namnd: str, syfte: str) -> bytes: ...
+    def subject_key_for(self, subjekt: str) -> bytes: ...
+
+
+@dataclass(frozen=True)
+class Dokumentation:
+    """What may be stored (with the record of what was done to each field, by name only),
+    and the age the rules use (villkor, children's consent), stored only as the regime allows."""
+
+    falt: dict[str, Any]
+    alder: int | None
+
+
+#: One regime: the documentation of an event under the decision in force, for a subject.
+Policy = Callable[[Version, UtforarHandelse, str, Keys], Dokumentation]
+
+#: A rule of a regime on the input, checked after the personnummer and birth date.
+Check = Callable[[UtforarHandelse, Deltagare, Personnummer | None, Regim], list[Problem]]
+
+
+def aldersgrupp(alder: int, bredd: int) -> str:
+    """Generalise an exact age to a band of the decision's width (default 5 years)."""
+    lo = alder // bredd * bredd
+    return f"{lo}-{lo + bredd - 1}"
+
+
+def _age(d: Deltagare, pn: Personnummer | None, day: date) -> int | None:
+    if pn is not None:
+        return pn.age_on(day)
+    if d.fodelsedatum is not None:
+        return age_on(d.fodelsedatum, day)
+    return d.alder
+
+
+def _identity_problems(
+    h: UtforarHandelse, d: Deltagare
+) -> tuple[Personnummer | None, list[Problem]]:
+    """The personnummer parses; the birth date is not after the event and agrees with it."""
+    problems: list[Problem] = []
+    pn = None
+    if d.personnummer is not None:
+        try:
+            pn = parse(d.personnummer, today=h.datum)
+        except PersonnummerError as e:
+            problems.append(Problem(f"personnummer_{e.rule}", "deltagare.personnummer", str(e)))
+    born = pn.birth_date if pn is not None else d.fodelsedatum
+    if born is not None and born > h.datum:
+        problems.append(
+            Problem("fodd_efter_datum", "deltagare", "the birth date is after the event's date")
+        )
+    if pn is not None and d.fodelsedatum is not None and pn.birth_date != d.fodelsedatum:
+        problems.append(
+            Problem(
+                "motstridiga_uppgifter",
+                "deltagare.fodelsedatum",
+                "the birth date does not match the personnummer",
+            )
+        )
+    return pn, problems
+
+
+def identity_in_free_text(
+    h: UtforarHandelse, d: Deltagare, pn: Personnummer | None, regim: Regim
+) -> list[Problem]:
+    """Free text is refused when it holds an identifier: one of a known shape or a value
+    given in the same event, in any spelling a person could use (G1)."""
+    if h.anteckning is None:
+        return []
+    candidates: tuple[tuple[Kind, str | None], ...] = (
+        ("telefon", d.telefon),
+        ("epost", d.epost),
+        ("personnummer", d.personnummer),
+        ("fodelsedatum", d.fodelsedatum.isoformat() if d.fodelsedatum else None),
+    )
+    hits = scan(
+        h.anteckning,
+        names=[d.namn] if d.namn else [],
+        addresses=[d.adress] if d.adress else [],
+        given=[(kind, v) for kind, v in candidates if v],
+        today=h.datum,
+    )
+    return [
+        Problem(
+            "identitet_i_fritext",
+            "anteckning",
+            f"the free text contains a {kind}; under {regim.value} ({PARAGRAF[regim]}) "
+            "nothing that can reveal identity may be documented",
+        )
+        for kind in sorted({hit.kind for hit in hits})
+    ]
+
+
+def person_at_start(
+    h: UtforarHandelse, d: Deltagare, pn: Personnummer | None, regim: Regim
+) -> list[Problem]:
+    """14 kap. 3 § SoL: gender and age (stored as an age band) are documented at start."""
+    if h.type != "start":
+        return []
+    problems: list[Problem] = []
+    if d.kon is None:
+        problems.append(
+            Problem(
+                "uppgift_saknas",
+                "deltagare.kon",
+                "14 kap. 3 § SoL: gender is documented at start",
+            )
+        )
+    if pn is None and d.fodelsedatum is None and d.alder is None:
+        problems.append(
+            Problem(
+                "uppgift_saknas",
+                "deltagare.alder",
+                "14 kap. 3 § SoL: age (stored as an age band) is documented at start",
+            )
+        )
+    return problems
+
+
+@dataclass
+class Underlag:
+    """An event that passed its regime's checks, and the record being built from it."""
+
+    version: Version
+    h: UtforarHandelse
+    d: Deltagare
+    pn: Personnummer | None
+    alder: int | None
+    #: The identity fields given in the input (gender is not one), in the input's order.
+    given: dict[str, Any]
+    falt: dict[str, Any]
+    person: dict[str, Any] = field(default_factory=dict)
+    redigering: list[dict[str, str]] = field(default_factory=list)
+
+    def mark(self, name: str, atgard: str) -> None:
+        """Record what was done to a field of the input, by its name only."""
+        self.redigering.append({"falt": name, "atgard": atgard})
+
+    def keep_gender_and_age_band(self) -> None:
+        """Gender as given, age generalised to a band of the decision's width."""
+        if self.d.kon is not None:
+            self.person["kon"] = self.d.kon
+        if self.alder is not None:
+            bredd = self.version.insats.dokumentation.aldersintervall
+            self.person["aldersgrupp"] = aldersgrupp(self.alder, bredd)
+
+    def mark_not_kept(
+        self, *, kept: Collection[str] = (), generalised: Collection[str] = ()
+    ) -> None:
+        """Record each given identity field not kept: generalised (into the age or its band)
+        or dropped."""
+        for f in self.given:
+            if f not in kept:
+                self.mark(f"deltagare.{f}", "generaliserad" if f in generalised else "borttagen")
+
+    def seal_fields(self, keys: Keys, subjekt: str, sealed: dict[str, Any]) -> None:
+        """Seal the fields under the subject's own key, so gallring can forget them (G3)."""
+        if not sealed:
+            return
+        key = keys.subject_key_for(subjekt)
+        self.falt["forsegling"] = {"subjekt": subjekt, "data": seal(key, subjekt, sealed)}
+        for f in sealed:
+            self.mark(f"deltagare.{f}" if f != "anteckning" else f, "forseglad")
+
+    def dokumentation(self) -> Dokumentation:
+        """The finished record: facts checked for the villkor are never stored."""
+        if getattr(self.h, "fakta", None) is not None:
+            self.mark("fakta", "borttagen")
+        if self.person:
+            self.falt["deltagare"] = self.person
+        if self.redigering:
+            self.falt["redigering"] = self.redigering
+        return Dokumentation(falt=self.falt, alder=self.alder)
+
+
+def checked(version: Version, h: UtforarHandelse, *checks: Check) -> Underlag:
+    """The event's personnummer and birth date checked, then the regime's own checks in
+    order; refused (naming field and rule, never the value, G6) on any problem. The
+    record starts with the event's own fields and the decision stamp (G4)."""
+    regim = version.insats.dokumentation.regim
+    d = h.deltagare or Deltagare()
+    pn, problems = _identity_problems(h, d)
+    for check in checks:
+        problems += check(h, d, pn, regim)
+    if problems:
+        raise Rejected(problems)
+    alder = _age(d, pn, h.datum)  # the birth date is not after the event: checked above
+    given = {
+        f: v for f, v in d.model_dump(mode="json", exclude_none=True).items() if f in IDENTITETSFALT
+    }
+    falt: dict[str, Any] = h.model_dump(mode="json", exclude=_NOT_AS_GIVEN, exclude_none=True)
+    falt["beslut"] = {
+        "id": version.beslut_id,
+        "version": version.version,
+        "regim": regim.value,
+        "paragraf": PARAGRAF[regim],
+    }
+    falt["policy_version"] = POLICY_VERSION
+    return Underlag(version, h, d, pn, alder, given, falt)
