@@ -66,7 +66,7 @@ def create_app(settings: Settings, api: ApiSettings | None = None) -> FastAPI:
     )
     app.state.max_batch = api.max_batch
     problems.install(app)
-    app.include_router(ops)
+    app.include_router(ops.router)
     app.include_router(v1)
     app.add_middleware(Guard, max_body=api.max_body)  # type: ignore[arg-type]
 
