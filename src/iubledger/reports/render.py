@@ -17,15 +17,17 @@ import json
 import math
 import re
 import textwrap
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, TypeGuard
 
 import matplotlib as mpl
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 from matplotlib.transforms import blended_transform_factory
+from matplotlib.typing import RcKeyType
 from rich import box
 from rich.console import Console
 from rich.panel import Panel
@@ -57,7 +59,7 @@ REGIMER = {
     "undantag_14_5": "Undantag 14 kap. 5 § (ej identitet)",
     "aggregat": "Endast antal 14 kap. 3 och 5 §§ (ej identitet)",
 }
-_REGIM_KORT = {
+_REGIM_KORT: dict[str | None, str] = {
     "full_14_3": "dokumentation 3 §",
     "deltagardata": "deltagardata 3 §",
     "radgivning_14_4": "rådgivning 4 §",
@@ -171,7 +173,7 @@ _GRA = "#8c8c8c"
 _MORK = "#555555"
 _ORANGE = "#c0620b"
 _FARGER = ("#1f5fa8", "#c0620b", "#3a8a3a", "#7a4aa0", "#8c8c8c", "#b03a48")
-_SVG_RC = {
+_SVG_RC: dict[RcKeyType, Any] = {
     "svg.hashsalt": "iubledger",
     "svg.fonttype": "none",
     "font.family": "sans-serif",
@@ -267,7 +269,7 @@ def _andring(a: dict[str, Any]) -> str:
     return f"{a.get('datum')}: version {a.get('version')}, {fore} → {efter}"
 
 
-def _is_table(v: Any) -> bool:
+def _is_table(v: Any) -> TypeGuard[dict[str, Any]]:
     return isinstance(v, dict) and v.keys() >= _TABELL_NYCKLAR
 
 
@@ -476,7 +478,9 @@ def _figur(insats: dict[str, Any], key: str) -> Any:
     return nyckeltal[key] if key in nyckeltal else insats.get(key)
 
 
-def _markeringar(report: dict[str, Any], insats: dict[str, Any]) -> Iterator[tuple[dict, str]]:
+def _markeringar(
+    report: dict[str, Any], insats: dict[str, Any]
+) -> Iterator[tuple[dict[str, Any], str]]:
     """Decision markers inside the period, with their description."""
     for m in insats.get("markeringar") or []:
         datum = str(m.get("datum", ""))
@@ -682,6 +686,9 @@ def _rich_table(g: Grid) -> RichTable:
 
 # -- CSV -----------------------------------------------------------------------------------------
 
+#: Writes one CSV row: avsnitt, insats, rad, kolumn, varde.
+_Row = Callable[[str, Any, Any, Any, Any], None]
+
 
 def _csv(report: dict[str, Any]) -> str:
     buf = io.StringIO()
@@ -725,7 +732,7 @@ def _csv_value(v: Any) -> str:
     return str(v)
 
 
-def _csv_table(tab: dict[str, Any], avsnitt: str, insatser: dict[str, str], row: Any) -> None:
+def _csv_table(tab: dict[str, Any], avsnitt: str, insatser: dict[str, str], row: _Row) -> None:
     """Every cell, then (unless margins are None throughout) row, column and grand totals."""
     cols = tab["kolumner"]
     for r, label in enumerate(tab["rader"]):
@@ -741,7 +748,7 @@ def _csv_table(tab: dict[str, Any], avsnitt: str, insatser: dict[str, str], row:
     row(avsnitt, "", "totalt", "totalt", tab.get("totalt"))
 
 
-def _csv_deltagande(report: dict[str, Any], row: Any) -> None:
+def _csv_deltagande(report: dict[str, Any], row: _Row) -> None:
     insatser = report.get("insatser") or []
     for i in insatser:
         ident = i.get("insats")
@@ -765,7 +772,7 @@ def _csv_deltagande(report: dict[str, Any], row: Any) -> None:
             _csv_walk(tab, f"tabeller/{key}", "", "", row)
 
 
-def _csv_effekt(report: dict[str, Any], row: Any) -> None:
+def _csv_effekt(report: dict[str, Any], row: _Row) -> None:
     for c in report.get("andringar") or []:
         ident = c.get("insats")
         a = c.get("andring") or {}
@@ -796,7 +803,7 @@ def _csv_effekt(report: dict[str, Any], row: Any) -> None:
             _csv_table(c["kon_alder"], f"kon_alder {d}", {}, row)
 
 
-def _csv_walk(obj: Any, avsnitt: str, insats: Any, rad: Any, row: Any) -> None:
+def _csv_walk(obj: Any, avsnitt: str, insats: Any, rad: Any, row: _Row) -> None:
     """Generic content: scalars as (avsnitt, kolumn=key), tables cell by cell, list
     entries numbered in `rad`."""
     if _is_table(obj):
@@ -1106,8 +1113,8 @@ def _period_bounds(label: str, indelning: str) -> tuple[date, date] | None:
                 d = date.fromisocalendar(int(y), int(w), 1)
                 return d, d + timedelta(days=7)
             case "manad":
-                y, m = map(int, label.split("-"))
-                return date(y, m, 1), date(y + m // 12, m % 12 + 1, 1)
+                year, month = map(int, label.split("-"))
+                return date(year, month, 1), date(year + month // 12, month % 12 + 1, 1)
             case "kvartal":
                 y, q = label.split("-K")
                 m = 3 * (int(q) - 1) + 1
@@ -1202,12 +1209,12 @@ def _serie_figure(
         if v is None:
             ax.text(x, 0.02, DOLD, transform=low, ha="center", va="bottom", color=_MORK, fontsize=8)
     for m in markers:
-        x = _marker_x(str(m.get("datum")), cols, indelning)
-        if x is None:
+        at = _marker_x(str(m.get("datum")), cols, indelning)
+        if at is None:
             continue
-        ax.axvline(x, linestyle="--", linewidth=1, color=_ORANGE)
+        ax.axvline(at, linestyle="--", linewidth=1, color=_ORANGE)
         ax.text(
-            x,
+            at,
             0.98,
             _marker_label(m),
             transform=low,
@@ -1230,7 +1237,7 @@ def _serie_figure(
 
 
 def _grouped_bars(
-    ax: Any, labels: list[str], series: list[tuple[str, list[int | None], str]]
+    ax: Axes, labels: list[str], series: list[tuple[str, list[int | None], str]]
 ) -> bool:
     """Grouped bars; a suppressed value gets no bar, only '..'. True if any was suppressed."""
     width = 0.8 / max(1, len(series))
