@@ -15,8 +15,7 @@ from typing import Any
 import pytest
 
 from iubledger.reports import effect, participation
-from iubledger.reports import render as R
-from iubledger.reports.render import DOLD, render
+from iubledger.reports.render import DOLD, charts, render
 from iubledger.schemas.beslut import BeslutsFil
 from iubledger.services import append, decisions, reports
 from iubledger.simulate import main_lines
@@ -540,7 +539,7 @@ def test_html_effect_and_generic(effekt: dict[str, Any], efterlevnad: dict[str, 
 
 
 def test_html_chart_cap(deltagande: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(R, "MAX_DIAGRAM", 1)
+    monkeypatch.setattr(charts, "MAX_DIAGRAM", 1)
     doc = render(deltagande, "html")
     assert parse(doc).tags["svg"] == 2
     assert "Diagram visas för de 1 första insatserna; övriga (1 st.) finns i tabellerna." in doc
@@ -553,11 +552,11 @@ def test_deterministic(deltagande: dict[str, Any], effekt: dict[str, Any]) -> No
 
 
 def test_marker_position() -> None:
-    assert R._marker_x("2026-03-01", MANADER, "manad") == pytest.approx(4.5)
-    assert R._marker_x("2026-03-16", MANADER, "manad") == pytest.approx(4.5 + 15 / 31)
-    assert R._marker_x("2025-09-30", MANADER, "manad") is None
-    assert R._marker_x("2025-10-06", ["2025-V40", "2025-V41"], "vecka") == pytest.approx(0.5)
-    assert R._marker_x("2026-02-15", ["2025-K4", "2026-K1"], "kvartal") == pytest.approx(
+    assert charts._marker_x("2026-03-01", MANADER, "manad") == pytest.approx(4.5)
+    assert charts._marker_x("2026-03-16", MANADER, "manad") == pytest.approx(4.5 + 15 / 31)
+    assert charts._marker_x("2025-09-30", MANADER, "manad") is None
+    assert charts._marker_x("2025-10-06", ["2025-V40", "2025-V41"], "vecka") == pytest.approx(0.5)
+    assert charts._marker_x("2026-02-15", ["2025-K4", "2026-K1"], "kvartal") == pytest.approx(
         0.5 + 45 / 90
     )
 

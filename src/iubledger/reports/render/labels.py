@@ -1,0 +1,184 @@
+"""Labels and values as every format renders them: Swedish names, ".." when suppressed."""
+
+from __future__ import annotations
+
+from typing import Any, TypeGuard
+
+#: How a suppressed number is shown.
+DOLD = ".."
+
+RAPPORTER = {
+    "deltagande": "Deltagande i insatser utan individuell behovsprövning",
+    "effekt": "Effekt av nämndens beslut",
+    "efterlevnad": "Efterlevnad – underlag för tillsyn",
+}
+
+REGIMER = {
+    "full_14_3": "Dokumentation enligt 14 kap. 3 §",
+    "deltagardata": "Deltagaruppgifter 14 kap. 3 § (namn, kön, ålder)",
+    "radgivning_14_4": "Rådgivning 14 kap. 4 § (ej identitet)",
+    "undantag_14_5": "Undantag 14 kap. 5 § (ej identitet)",
+    "aggregat": "Endast antal 14 kap. 3 och 5 §§ (ej identitet)",
+}
+
+ETIKETTER = {
+    "kontakter": "Kontakter",
+    "informerade": "Informerade",
+    "starter": "Nya deltagare (start)",
+    "unika": "Unika deltagare",
+    "tillfallen": "Individuella tillfällen",
+    "gruppsessioner": "Gruppträffar",
+    "gruppnarvaro": "Närvaro i grupp",
+    "avslut": "Avslutade",
+    "avbrott": "Avbrott",
+    "hanvisningar": "Hänvisningar till nämnden",
+    "villkor_ej_uppfyllda": "Villkor ej uppfyllda",
+    "andel_informerade": "Andel informerade (%)",
+    "avbrottsandel": "Avbrottsandel (%)",
+    "maende_start": "Mående vid start",
+    "maende_slut": "Mående vid slut",
+    "aktivitet": "Aktivitet",
+    "alder_kon": "Ålder och kön",
+    "avbrottsorsaker": "Avbrottsorsaker",
+    "insats": "Insats",
+    "insatser": "Insatser",
+    "namn": "Namn",
+    "namnd": "Nämnd",
+    "kategori": "Kategori",
+    "regim": "Dokumentation",
+    "uppfoljning": "Uppföljning",
+    "paragraf": "Lagrum",
+    "fran": "Från",
+    "till": "Till",
+    "indelning": "Indelning",
+    "datum": "Datum",
+    "version": "Version",
+    "handelse": "Händelse",
+    "slag": "Slag",
+    "text": "Text",
+    "troskel": "Tröskel",
+    "exakta_tal": "Exakta tal",
+    "undertryckt": "Tal dolda",
+    "sammanfattning": "Sammanfattning",
+    "avvikelser": "Avvikelser",
+    "kontroller": "Kontroller",
+    "kontroll": "Kontroll",
+    "resultat": "Resultat",
+    "detalj": "Detalj",
+    "poster": "Poster",
+    "antal": "Antal",
+    "regel": "Regel",
+    "per_regel": "Per regel",
+    "avvisade_handelser": "Avvisade händelser",
+    "k_anonymitet": "k-anonymitet",
+    "k": "k",
+    "celler": "Celler",
+    "sma_celler": "Små celler",
+    "summor": "Summor",
+}
+
+VARDEN = {
+    "kvinna": "Kvinnor",
+    "man": "Män",
+    "annat": "Annat",
+    "uppgift_saknas": "Uppgift saknas",
+    "behov_tillgodosett": "Behov tillgodosett",
+    "annan_insats": "Annan insats",
+    "flyttat": "Flyttat",
+    "ej_motiverad": "Ej motiverad",
+    "ej_nadd": "Ej nådd",
+    "praktiska_hinder": "Praktiska hinder",
+    "ohalsa": "Ohälsa",
+    "radgivning": "Rådgivning",
+    "stod_i_grupp": "Stöd i grupp",
+    "individuellt_stod": "Individuellt stöd",
+    "motesplats": "Mötesplats",
+    "besoksstatistik": "Besöksstatistik",
+    "individbaserad": "Individbaserad uppföljning",
+    "före": "Före",
+    "efter": "Efter",
+    "beslut": "Beslut",
+    "upphävt": "Upphävt",
+    "uppfyllt": "Uppfyllt",
+    "avvikelse": "Avvikelse",
+    "manad": "månad",
+    "vecka": "vecka",
+    "dag": "dag",
+    "kvartal": "kvartal",
+    "ar": "år",
+}
+
+#: Per-insats figures of the participation report shown besides `nyckeltal`.
+KVOTER = ("andel_informerade", "avbrottsandel", "maende_start", "maende_slut")
+_TABELL_NYCKLAR = {"titel", "rader", "kolumner", "celler"}
+
+
+def tal(v: Any) -> str:
+    """A value for a reader: None is '..', decimals with a comma, thousands with a space."""
+    if v is None:
+        return DOLD
+    if isinstance(v, bool):
+        return "ja" if v else "nej"
+    if isinstance(v, int):
+        return f"{v:,}".replace(",", "\u00a0")
+    if isinstance(v, float):
+        return str(v).replace(".", ",")
+    if isinstance(v, list):
+        return ", ".join(tal(x) for x in v) if v else "inga"
+    return str(v)
+
+
+def etikett(key: str) -> str:
+    return ETIKETTER.get(key) or key.replace("_", " ").capitalize()
+
+
+def varde(label: str) -> str:
+    """A row or column label of a table for a reader ('kvinna|20-24' → 'Kvinnor 20-24')."""
+    if "|" in label:
+        return " ".join(VARDEN.get(p, p) for p in label.split("|"))
+    return VARDEN.get(label, label)
+
+
+def regim(regim: str | None) -> str:
+    return "upphävt" if regim is None else REGIMER.get(regim, regim)
+
+
+def rapportnamn(report: dict[str, Any]) -> str:
+    kind = str(report.get("rapport", ""))
+    return RAPPORTER.get(kind) or (f"Rapport: {kind}" if kind else "Rapport")
+
+
+def period(report: dict[str, Any]) -> str:
+    p = report.get("period")
+    if not isinstance(p, dict):
+        return ""
+    text = f"Period {p.get('fran', '?')} – {p.get('till', '?')}"
+    if p.get("indelning"):
+        text += f", redovisat per {VARDEN.get(p['indelning'], p['indelning'])}"
+    return text
+
+
+def skydd(report: dict[str, Any]) -> str:
+    s = report.get("skydd")
+    if isinstance(s, dict) and s.get("text"):
+        return str(s["text"])
+    return "Rapporten saknar uppgift om röjandeskydd."
+
+
+def andring(a: dict[str, Any]) -> str:
+    """'2026-03-01: version 2, radgivning_14_4 → undantag_14_5'."""
+    fore = a.get("regim_fore") or "okänd"
+    efter = a.get("regim_efter") or "upphävt"
+    return f"{a.get('datum')}: version {a.get('version')}, {fore} → {efter}"
+
+
+def is_table(v: Any) -> TypeGuard[dict[str, Any]]:
+    return isinstance(v, dict) and v.keys() >= _TABELL_NYCKLAR
+
+
+def scalar(v: Any) -> bool:
+    return v is None or isinstance(v, str | int | float | bool)
+
+
+def flat(v: Any) -> bool:
+    return scalar(v) or (isinstance(v, list) and all(map(scalar, v)))
