@@ -48,200 +48,23 @@ from iubledger.decisions.villkor import (
 from iubledger.policies.personnummer import age_on, luhn_check_digit
 from iubledger.policies.regimes import aldersgrupp
 from iubledger.schemas.beslut import BeslutsFil, InsatsBeslut, Regim
-from iubledger.schemas.handelser import AVBROTTSORSAKER
+from iubledger.simulate.vocabulary import (
+    AGE_RANGE_TEXT,
+    ANDRA_KOMMUNER,
+    ANTECKNINGAR,
+    AVBROTT_VIKT,
+    EFTERNAMN,
+    EPOSTDOMAN,
+    FIKTIVA_TELEFON,
+    FORNAMN,
+    GATOR,
+    MALGRUPP_KVINNOR,
+    MALGRUPP_MODE,
+    TEMA_ORD,
+    TEMAN,
+)
 
 __all__ = ["ANTECKNINGAR", "main_lines", "simulate"]
-
-# -- fixed vocabularies ----------------------------------------------------------------------
-
-#: De-identified notes of significance (14 kap. 3 and 5 §§ SoL) by theme: no names, no
-#: digits, no addresses, nothing that could reveal who the participant is.
-_TEMAN: dict[str, tuple[str, ...]] = {
-    "allman": (
-        "Deltagaren beskriver minskad oro inför helgerna.",
-        "Deltagaren uppger att sömnen har blivit bättre sedan förra träffen.",
-        "Deltagaren har på egen hand tagit kontakt med vårdcentralen.",
-        "Deltagaren uttrycker osäkerhet kring fortsatt deltagande.",
-        "Långa resvägar gör det svårt för deltagaren att komma till träffarna.",
-        "Deltagaren önskar information om andra stödformer i kommunen.",
-        "Deltagaren har börjat föra dagbok över sitt mående.",
-        "Deltagaren beskriver tätare kontakt med närstående.",
-        "Deltagaren uteblev från en träff utan att meddela förhinder.",
-        "Deltagaren ber om längre tid mellan träffarna.",
-        "Deltagaren uttrycker lättnad över att kunna prata om situationen.",
-        "Deltagaren beskriver ensamhet och saknad av ett socialt sammanhang.",
-        "Deltagaren har återupptagit en fritidsaktivitet.",
-        "Deltagaren informerades om möjligheten att ansöka om behovsprövade insatser.",
-        "Deltagaren uppger ökad motivation att fortsätta.",
-        "Deltagaren har svårt att komma ihåg avtalade tider och önskar påminnelser.",
-        "Deltagaren beskriver ökad stress i samband med arbetssökande.",
-    ),
-    "barn": (
-        "Barnet berättar att det känns lättare att gå till skolan.",
-        "Barnet uttrycker att det är skönt att ha någon att prata med.",
-        "Barnet beskriver bättre stämning hemma den senaste tiden.",
-        "Barnet vill fortsätta träffarna och har själv föreslagit samtalsämnen.",
-        "Barnet beskriver oro inför att träffa den andra parten.",
-        "Samtalet fokuserade på skolsituationen och kontakten med skolan.",
-        "Barnet kom inte till den avtalade träffen och hördes av senare.",
-    ),
-    "foralder": (
-        "Deltagaren upplever att samtalen ger stöd i föräldrarollen.",
-        "Deltagaren berättar om färre konflikter med barnen den senaste tiden.",
-        "Deltagaren har provat nya sätt att hantera konflikter vid läggdags.",
-        "Deltagaren beskriver att relationen till den andra föräldern har blivit lugnare.",
-        "Samtalet handlade om strategier för att hantera konflikter i hemmet.",
-        "Deltagaren uttrycker oro för barnets situation i skolan.",
-    ),
-    "beroende": (
-        "Deltagaren uppger att alkoholkonsumtionen har minskat.",
-        "Deltagaren beskriver ett återfall under helgen och vill fortsätta.",
-        "Deltagaren har lämnat spelandet och beskriver ökad kontroll över vardagen.",
-        "Deltagaren önskar kontakt med beroendevården inom regionen.",
-    ),
-    "anhorig": (
-        "Deltagaren beskriver svårigheter att sätta gränser gentemot en anhörig.",
-        "Deltagaren uppger att det hjälper att möta andra i liknande situation.",
-        "Deltagaren beskriver skuldkänslor kopplade till den anhöriges situation.",
-        "Deltagaren har börjat prioritera egen återhämtning.",
-    ),
-    "ekonomi": (
-        "Deltagaren uppger att ekonomin känns mer överblickbar.",
-        "Deltagaren har upprättat en budget tillsammans med rådgivaren.",
-        "Deltagaren har tagit kontakt med sina fordringsägare.",
-    ),
-    "bostad": (
-        "Oron för boendesituationen har minskat efter kontakt med hyresvärden.",
-        "Deltagaren har fått hjälp att söka lägenhet via bostadsförmedlingen.",
-        "Deltagaren beskriver att boendet fortfarande är osäkert.",
-    ),
-    "vald": (
-        "Deltagaren beskriver att hon eller han känner sig tryggare.",
-        "Deltagaren har fått information om skyddade kontaktvägar och stödlinjer.",
-        "Samtalet handlade om trygghetsplanering i vardagen.",
-    ),
-    "grupp": (
-        "Deltagaren beskriver en ökad känsla av sammanhang i gruppen.",
-        "Deltagaren tog för första gången aktiv del i gruppsamtalet.",
-        "Deltagaren uppger att gruppens storlek känns lagom.",
-    ),
-    "vagledning": (
-        "Deltagaren har fått hjälp att formulera frågor inför ett myndighetsmöte.",
-        "Deltagaren har fått vägledning om studier på vuxenutbildningen.",
-    ),
-}
-_TEMA_ORD = (
-    ("beroende", "beroende"),
-    ("bruk", "beroende"),
-    ("alkohol", "beroende"),
-    ("anhörig", "anhorig"),
-    ("närstående", "anhorig"),
-    ("ekonomi", "ekonomi"),
-    ("skuld", "ekonomi"),
-    ("bostad", "bostad"),
-    ("våld", "vald"),
-    ("föräld", "foralder"),
-    ("familj", "foralder"),
-    ("vägledning", "vagledning"),
-    ("arbete", "vagledning"),
-)
-#: Every note the simulator can write.
-ANTECKNINGAR = tuple(n for notes in _TEMAN.values() for n in notes)
-
-
-def _ord(text: str, sep: str | None = None) -> tuple[str, ...]:
-    return tuple(w.strip() for w in text.split(sep))
-
-
-#: First names by gender and generation (born before 1970, 1970–1999, from 2000).
-_FORNAMN = {
-    ("kvinna", 0): _ord(
-        "Birgitta Ulla Gunilla Britt-Marie Solveig Ingrid Karin Eva Kristina Lena Margareta"
-        " Inger Marianne Agneta Elisabeth Göta Märta Siv Gun Ann-Christin"
-    ),
-    ("kvinna", 1): _ord(
-        "Anna Maria Sara Malin Therese Annelie Jenny Linda Sofia Emma Hanna Åsa Camilla"
-        " Johanna Elin Yasmin Leyla Amina Ylva Lina Jessica Mikaela"
-    ),
-    ("kvinna", 2): _ord(
-        "Alma Saga Tuva Wilma Ella Ebba Maja Agnes Stina Signe Linnéa Ida Elsa Alice Freja"
-        " Olivia Astrid Leah Nora Ronja Märta Selma"
-    ),
-    ("man", 0): _ord(
-        "Lars Göran Håkan Sören Jörgen Åke Bengt Rune Stig Ragnar Sven Per Leif Kjell"
-        " Lennart Ulf Olof Torbjörn Gösta Bertil"
-    ),
-    ("man", 1): _ord(
-        "Johan Mattias Fredrik Jonas Henrik Anders Mikael Erik Karl Niklas Andreas Magnus"
-        " Daniel Ahmed Omar Ali Mehmet Björn Martin Markus Jörgen Pär"
-    ),
-    ("man", 2): _ord(
-        "Liam Noah Elias Hugo Axel Ludvig Måns Oskar Viktor Emil Nils Gustav Lucas Theo"
-        " Vincent William Melvin Adam Isak Björn Sixten Ture"
-    ),
-}
-for _generation in range(3):
-    _FORNAMN["annat", _generation] = _ord("Kim Alex Robin Charlie Sam Love Eli Noa")
-
-_EFTERNAMN = _ord(
-    "Andersson Johansson Karlsson Nilsson Eriksson Larsson Olsson Persson Svensson Gustafsson"
-    " Pettersson Jönsson Jansson Hansson Bengtsson Lindström Lindqvist Öberg Åkesson Ängström"
-    " Söderström Sjögren Östlund Håkansson Hägg Nordström Björk Wästberg Bäckström Lövgren"
-    " Sandström Fröberg Strömberg Ågren Hellström Mårtensson Åberg Löfgren Ek Holm Nyström"
-    " Dahlgren Falk Ali Hassan Yilmaz Nowak Korhonen Mäkinen Berglöf"
-)
-
-_GATOR = _ord(
-    "Kungsgatan, Storgatan, Drottninggatan, Södra Ringgatan, Prästgårdsgatan, Bryggaregatan,"
-    " Västra Ängsgatan, Nolbyvägen, Sveagatan, Färgargatan, Kristinedalsvägen, Stampgatan,"
-    " Hedvigsbergsvägen, Götaforsliden, Mjörnvägen, Ölandsgatan, Björkvägen, Granvägen,"
-    " Lövängsvägen, Skönningsgatan, Tuvevägen, Sollebrunnsvägen, Ängabovägen, Åsvägen",
-    ",",
-)
-
-_ANDRA_KOMMUNER = _ord(
-    "Lerum Vårgårda Borås Göteborg Herrljunga Trollhättan Partille Ale Härryda Essunga Skövde"
-    " Mölndal"
-)
-
-#: PTS numbers reserved for use in fiction (never assigned to a subscriber).
-_FIKTIVA_TELEFON = (
-    ("070-17406", range(5, 100)),
-    ("031-39006", range(0, 100)),
-    ("08-46500", range(400, 500)),
-)
-_EPOSTDOMAN = ("post.example", "mail.example", "example.com", "example.org")
-
-_AVBROTT_VIKT = {
-    "behov_tillgodosett": 12,
-    "annan_insats": 10,
-    "flyttat": 7,
-    "ej_motiverad": 18,
-    "ej_nadd": 20,
-    "praktiska_hinder": 14,
-    "ohalsa": 12,
-    "annat": 7,
-}
-assert set(_AVBROTT_VIKT) == set(AVBROTTSORSAKER)
-
-_MALGRUPP_MODE = (
-    ("anhörig", 50),
-    ("närstående", 50),
-    ("beroende", 36),
-    ("bruk", 38),
-    ("bostad", 35),
-    ("våld", 34),
-    ("skuld", 45),
-    ("ekonomi", 45),
-    ("samlevnad", 42),
-    ("relation", 42),
-    ("psykisk", 38),
-    ("arbete", 32),
-)
-_MALGRUPP_KVINNOR = (("anhörig", 0.72), ("närstående", 0.7), ("beroende", 0.35), ("våld", 0.7))
-
-_AGE_RANGE_TEXT = re.compile(r"(\d{1,2})\s*[-–]\s*(\d{1,2})\s*år")
-
 
 # -- calendar -------------------------------------------------------------------------------
 
@@ -422,7 +245,7 @@ def _roller(insats: InsatsBeslut) -> list[_Roll]:
         and "föräld" not in malgrupp
     ):
         lo_adult = 10
-    mode = next((m for word, m in _MALGRUPP_MODE if word in malgrupp), 40)
+    mode = next((m for word, m in MALGRUPP_MODE if word in malgrupp), 40)
     sjalv = _Roll("sjalv", lo_adult, max(lo_adult, hi_adult), mode)
 
     foralder = [v for v in top if isinstance(v, ForalderTillBarn)]
@@ -446,7 +269,7 @@ def _roller(insats: InsatsBeslut) -> list[_Roll]:
     if skola or "föräld" in malgrupp:
         if skola:
             return [_Roll("foralder", lo, hi) for lo, hi in skola]
-        m = _AGE_RANGE_TEXT.search(malgrupp)
+        m = AGE_RANGE_TEXT.search(malgrupp)
         lo, hi = (int(m[1]), min(int(m[2]), 17)) if m else (0, 17)
         return [_Roll("foralder", lo, max(lo, hi))]
     return [sjalv]
@@ -560,7 +383,7 @@ class _Plan:
             self.sessionsdagar = (rng.randrange(5),)
         self.roller = _roller(i)
         malgrupp = i.malgrupp.lower()
-        self.andel_kvinnor = next((a for w, a in _MALGRUPP_KVINNOR if w in malgrupp), 0.55)
+        self.andel_kvinnor = next((a for w, a in MALGRUPP_KVINNOR if w in malgrupp), 0.55)
         self.har_villkor = not all(isinstance(v, IngaVillkor) for v in i.villkor)
 
     @property
@@ -637,10 +460,10 @@ class _Plan:
         generation = 0 if fodd.year < 1970 else 1 if fodd.year < 2000 else 2
         if rng.random() < 0.15:
             generation = rng.randrange(3)
-        fornamn = rng.choice(_FORNAMN[kon, generation])
-        efternamn = rng.choice(_EFTERNAMN)
+        fornamn = rng.choice(FORNAMN[kon, generation])
+        efternamn = rng.choice(EFTERNAMN)
         if rng.random() < 0.08:
-            efternamn = f"{efternamn}-{rng.choice(_EFTERNAMN)}"
+            efternamn = f"{efternamn}-{rng.choice(EFTERNAMN)}"
         gender_digit = rng.randrange(10)
         if kon == "man":
             gender_digit |= 1
@@ -648,18 +471,18 @@ class _Plan:
             gender_digit &= ~1
         serial = f"{rng.randint(0, 99):02d}{gender_digit}"
         nr = f"{rng.randint(1, 120)}{rng.choice(('', '', '', 'A', 'B'))}"
-        adress = f"{rng.choice(_GATOR)} {nr}"
+        adress = f"{rng.choice(GATOR)} {nr}"
         if rng.random() < 0.3:
             adress += f", lgh {rng.randint(10, 16)}{rng.randint(1, 9):02d}"
         telefon = epost = None
         if alder >= 13 and rng.random() < 0.4:
-            prefix, numbers = rng.choice(_FIKTIVA_TELEFON)
+            prefix, numbers = rng.choice(FIKTIVA_TELEFON)
             telefon = f"{prefix}{rng.choice(numbers):02d}"
         if alder >= 16 and rng.random() < 0.25:
             local = f"{fornamn}.{efternamn}".lower()
             for a, b in (("å", "a"), ("ä", "a"), ("ö", "o"), ("é", "e")):
                 local = local.replace(a, b)
-            epost = f"{local}@{rng.choice(_EPOSTDOMAN)}"
+            epost = f"{local}@{rng.choice(EPOSTDOMAN)}"
         samtycke = 0
         if alder < 18:
             samtycke = rng.choices((1, 2), (55, 45))[0]
@@ -716,11 +539,11 @@ class _Plan:
         for v in self.insats.villkor:
             match v:
                 case Folkbokford(vem="deltagare"):
-                    out.append(replace(p, folkbokford=False, kommun=rng.choice(_ANDRA_KOMMUNER)))
+                    out.append(replace(p, folkbokford=False, kommun=rng.choice(ANDRA_KOMMUNER)))
                 case Folkbokford() if p.barn:
                     out.append(replace(p, barn_folkbokford=False))
                 case Folkbokford():  # the participant is the child
-                    kommun = rng.choice(_ANDRA_KOMMUNER)
+                    kommun = rng.choice(ANDRA_KOMMUNER)
                     out.append(replace(p, barn_folkbokford=False, folkbokford=False, kommun=kommun))
                 case Alder():
                     ages = []
@@ -822,7 +645,7 @@ class _Plan:
     def anteckningar(self, p: _Person, d: date) -> tuple[str, ...]:
         """Notes that fit the insats and the participant (a child, a parent, a group)."""
         text = f"{self.insats.namn} {self.insats.malgrupp}".lower()
-        teman = {tema for word, tema in _TEMA_ORD if word in text}
+        teman = {tema for word, tema in TEMA_ORD if word in text}
         if p.barn:
             teman.add("foralder")
         if self.slag == "grupp":
@@ -831,7 +654,7 @@ class _Plan:
             teman = {"barn"}
         else:
             teman.add("allman")
-        return tuple(n for tema in sorted(teman) for n in _TEMAN[tema])
+        return tuple(n for tema in sorted(teman) for n in TEMAN[tema])
 
     def kort(self, p: _Person, d: date) -> dict[str, Any]:
         """The deltagare repeated minimally: gender and age (what start requires)."""
@@ -913,7 +736,7 @@ class _Plan:
             orsak = (
                 "annan_insats"
                 if hanvisning_vid is not None
-                else rng.choices(list(_AVBROTT_VIKT), list(_AVBROTT_VIKT.values()))[0]
+                else rng.choices(list(AVBROTT_VIKT), list(AVBROTT_VIKT.values()))[0]
             )
             add("avbrott", _next_working(last + timedelta(gap)), **link, orsak=orsak)
         else:
