@@ -25,7 +25,6 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
-from functools import lru_cache
 from typing import Any, Literal
 
 from iubledger.decisions.start import villkor_outcome
@@ -48,6 +47,7 @@ from iubledger.decisions.villkor import (
 from iubledger.policies.personnummer import age_on, luhn_check_digit
 from iubledger.policies.regimes import aldersgrupp
 from iubledger.schemas.beslut import BeslutsFil, InsatsBeslut, Regim
+from iubledger.simulate.calendar import kursuppehall, next_working, season, working
 from iubledger.simulate.vocabulary import (
     AGE_RANGE_TEXT,
     ANDRA_KOMMUNER,
@@ -65,62 +65,6 @@ from iubledger.simulate.vocabulary import (
 )
 
 __all__ = ["ANTECKNINGAR", "main_lines", "simulate"]
-
-# -- calendar -------------------------------------------------------------------------------
-
-
-def _easter(year: int) -> date:
-    """Easter Sunday (anonymous Gregorian algorithm)."""
-    a, b, c = year % 19, year // 100, year % 100
-    d, e = b // 4, b % 4
-    f = (b + 8) // 25
-    g = (b - f + 1) // 3
-    h = (19 * a + b - d - g + 15) % 30
-    i, k = c // 4, c % 4
-    m = (32 + 2 * e + 2 * i - h - k) % 7
-    n = (a + 11 * h + 22 * m) // 451
-    month, day = divmod(h + m - 7 * n + 114, 31)
-    return date(year, month, day + 1)
-
-
-@lru_cache(maxsize=64)
-def _helgdagar(year: int) -> frozenset[date]:
-    """Swedish public holidays and the eves offices keep closed."""
-    easter = _easter(year)
-    midsommar = next(date(year, 6, d) for d in range(19, 26) if date(year, 6, d).weekday() == 4)
-    fixed = [(1, 1), (1, 6), (5, 1), (6, 6), (12, 24), (12, 25), (12, 26), (12, 31)]
-    return frozenset(
-        [date(year, m, d) for m, d in fixed]
-        + [easter + timedelta(days=n) for n in (-2, 1, 39)]
-        + [midsommar]
-    )
-
-
-def _working(d: date) -> bool:
-    return d.weekday() < 5 and d not in _helgdagar(d.year)
-
-
-def _next_working(d: date) -> date:
-    while not _working(d):
-        d += timedelta(days=1)
-    return d
-
-
-def _season(d: date) -> float:
-    """Relative activity: low in July and around Christmas, reduced around them."""
-    if (d.month == 12 and d.day >= 20) or (d.month == 1 and d.day <= 6):
-        return 0.3
-    if d.month == 7:
-        return 0.35
-    if (d.month == 6 and d.day >= 20) or (d.month == 8 and d.day <= 10):
-        return 0.7
-    return 1.0
-
-
-def _kursuppehall(d: date) -> bool:
-    """Group courses pause over the summer and Christmas holidays."""
-    return _season(d) < 0.5
-
 
 # -- people ---------------------------------------------------------------------------------
 
@@ -435,7 +379,7 @@ class _Plan:
         return "kvinna" if r < 0.01 + 0.99 * self.andel_kvinnor else "man"
 
     def sessionsdag(self, d: date) -> bool:
-        return d.weekday() in self.sessionsdagar and _working(d)
+        return d.weekday() in self.sessionsdagar and working(d)
 
     # -- people -----------------------------------------------------------------------------
 
@@ -680,9 +624,7 @@ class _Plan:
         fakta: dict[str, Any] = {}
         repeat: dict[str, Any] | None = None
         if self.har_villkor:
-            d_check = (
-                d0 if rng.random() < 0.65 else _next_working(d0 + timedelta(rng.randint(1, 7)))
-            )
+            d_check = d0 if rng.random() < 0.65 else next_working(d0 + timedelta(rng.randint(1, 7)))
             p, utfall, fakta, repeat = self.kontroll(p, d_check)
         kontakt = add(
             "kontakt",
@@ -702,7 +644,7 @@ class _Plan:
         if utfall is not Utfall.uppfyllda or rng.random() < 0.06:
             return out
 
-        d = d if rng.random() < 0.4 else _next_working(d + timedelta(rng.randint(2, 14)))
+        d = d if rng.random() < 0.4 else next_working(d + timedelta(rng.randint(2, 14)))
         start: dict[str, Any] = {"deltagare": self.kort(p, d)}
         if rng.random() < 0.85:
             start["maende"] = rng.choices((1, 2, 3, 4, 5), (8, 27, 37, 22, 6))[0]
@@ -738,11 +680,9 @@ class _Plan:
                 if hanvisning_vid is not None
                 else rng.choices(list(AVBROTT_VIKT), list(AVBROTT_VIKT.values()))[0]
             )
-            add("avbrott", _next_working(last + timedelta(gap)), **link, orsak=orsak)
+            add("avbrott", next_working(last + timedelta(gap)), **link, orsak=orsak)
         else:
-            end = (
-                last if rng.random() < 0.6 else _next_working(last + timedelta(rng.randint(1, 14)))
-            )
+            end = last if rng.random() < 0.6 else next_working(last + timedelta(rng.randint(1, 14)))
             fields: dict[str, Any] = dict(link)
             if rng.random() < 0.05:
                 fields["deltagare"] = self.kort(p, end)
@@ -761,7 +701,7 @@ class _Plan:
             out: list[date] = []
             d = start
             for _ in range(400):
-                if self.sessionsdag(d) and not _kursuppehall(d):
+                if self.sessionsdag(d) and not kursuppehall(d):
                     if rng.random() < 0.85:
                         out.append(d)
                     planned -= 1
@@ -775,10 +715,10 @@ class _Plan:
         else:
             n = rng.choices(range(1, 11), (11, 14, 15, 14, 12, 10, 8, 7, 5, 4))[0]
             gaps = (5, 6, 7, 7, 7, 7, 8, 9, 10, 14)
-        d = start if rng.random() < 0.55 else _next_working(start + timedelta(rng.randint(2, 7)))
+        d = start if rng.random() < 0.55 else next_working(start + timedelta(rng.randint(2, 7)))
         out = [d]
         for _ in range(n - 1):
-            d = _next_working(d + timedelta(rng.choice(gaps)))
+            d = next_working(d + timedelta(rng.choice(gaps)))
             out.append(d)
         return out
 
@@ -819,7 +759,7 @@ class _Plan:
             return []
         if self.slag == "grupp":
             registrerade = self.narvaro.pop(d, [])
-            if _kursuppehall(d):
+            if kursuppehall(d):
                 return []
             parallel = max(1 if registrerade else 0, self.stochastic_round(self.scale))
             out = []
@@ -834,15 +774,15 @@ class _Plan:
             return out
         out = []
         for _ in range(self.stochastic_round(self.scale)):
-            size = int(rng.triangular(3, 41, 12) * (0.5 + _season(d) / 2))
+            size = int(rng.triangular(3, 41, 12) * (0.5 + season(d) / 2))
             kands = self.besokare(min(40, max(3, size)))
             out.append(self.event("tillfalle", d, self.utforare(), grupp=self.grupp(d, kands)))
         return out
 
     def dag(self, d: date) -> Iterator[tuple[date, dict[str, Any]]]:
         """Everything that starts on `d`: new contacts with their flows, then group sessions."""
-        if _working(d):
-            n = self.count(self.kontakter_per_vecka / 5 * _season(d) * self.scale)
+        if working(d):
+            n = self.count(self.kontakter_per_vecka / 5 * season(d) * self.scale)
             for _ in range(n):
                 if self.slag == "oppen":
                     yield (
