@@ -19,7 +19,6 @@ import heapq
 import json
 import math
 import random
-import re
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -27,29 +26,26 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any, Literal
 
-from iubledger.decisions.start import villkor_outcome
 from iubledger.decisions.villkor import (
     Alder,
     BarnIFskola,
-    Fakta,
     Folkbokford,
     ForalderTillBarn,
     GemensamBegaran,
     HandlingUppvisad,
     IngaVillkor,
-    NagotAv,
     UppdragExternPart,
     UtanMedfoljandeBarn,
     Utfall,
     VardnadshavaresSamtycke,
-    Villkor,
 )
-from iubledger.policies.personnummer import age_on, luhn_check_digit
 from iubledger.policies.regimes import aldersgrupp
 from iubledger.schemas.beslut import BeslutsFil, InsatsBeslut, Regim
 from iubledger.simulate.calendar import kursuppehall, next_working, season, working
+from iubledger.simulate.facts import villkorsfakta, villkorsutfall
+from iubledger.simulate.malgrupp import Roll, draw_age, roller, walk
+from iubledger.simulate.people import Person, born, personnummer
 from iubledger.simulate.vocabulary import (
-    AGE_RANGE_TEXT,
     ANDRA_KOMMUNER,
     ANTECKNINGAR,
     AVBROTT_VIKT,
@@ -59,232 +55,11 @@ from iubledger.simulate.vocabulary import (
     FORNAMN,
     GATOR,
     MALGRUPP_KVINNOR,
-    MALGRUPP_MODE,
     TEMA_ORD,
     TEMAN,
 )
 
 __all__ = ["ANTECKNINGAR", "main_lines", "simulate"]
-
-# -- people ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Roll:
-    """Who a participant is in the target group: the person themself in an age range, or a
-    parent of a child in an age range (optionally a child at school)."""
-
-    typ: Literal["sjalv", "foralder"]
-    fran: int
-    till: int
-    mode: float | None = None
-
-
-@dataclass
-class _Person:
-    fodd: date
-    kon: str
-    fornamn: str
-    efternamn: str
-    adress: str
-    folkbokford: bool
-    kommun: str
-    serial: str
-    telefon: str | None
-    epost: str | None
-    barn: list[date] = field(default_factory=list)
-    barn_folkbokford: bool = True
-    gemensam: bool = True
-    uppdrag: bool = True
-    samtycke_vh: int = 0
-    medfoljande_barn: bool = False
-    handlingar: list[str] = field(default_factory=list)
-    skola: tuple[str, int | None] | None = None
-
-    def alder(self, d: date) -> int:
-        return age_on(self.fodd, d)
-
-    def barn_alder(self, d: date) -> list[int]:
-        return [age_on(b, d) for b in self.barn]
-
-    @property
-    def namn(self) -> str:
-        return f"{self.fornamn} {self.efternamn}"
-
-
-def _personnummer(p: _Person, form: Literal[10, 12], dash: bool) -> str:
-    """Luhn-valid personnummer for the birth date (folkbokföringslagen 18 §)."""
-    datum = p.fodd.strftime("%y%m%d")
-    check = luhn_check_digit(datum + p.serial)
-    if form == 10:
-        return f"{datum}-{p.serial}{check}"
-    return f"{p.fodd.year:04d}{datum[2:]}{'-' if dash else ''}{p.serial}{check}"
-
-
-def _born(rng: random.Random, alder: int, on: date) -> date:
-    """A birth date that makes the person exactly `alder` on `on`."""
-    for _ in range(8):
-        last_birthday = on - timedelta(days=rng.randrange(365))
-        try:
-            fodd = last_birthday.replace(year=last_birthday.year - alder)
-        except ValueError:  # 29 February in a common year
-            continue
-        if fodd <= on and age_on(fodd, on) == alder:
-            return fodd
-    return date(on.year - alder, 1, 1)
-
-
-def _skola(barn_alder: int) -> tuple[str, int | None] | None:
-    """The school form and year (grade 0 = förskoleklass) a child of that age is in."""
-    if 1 <= barn_alder <= 5:
-        return ("forskola", None)
-    if 6 <= barn_alder <= 15:
-        return ("grundskola", barn_alder - 6)
-    if 16 <= barn_alder <= 18:
-        return ("gymnasieskola", barn_alder - 6)
-    return None
-
-
-# -- villkor ----------------------------------------------------------------------------------
-
-
-def _walk(villkor: list[Villkor]) -> Iterator[Villkor]:
-    for v in villkor:
-        yield v
-        if isinstance(v, NagotAv):
-            yield from _walk(v.villkor)
-
-
-def _skolalder(v: BarnIFskola) -> list[tuple[int, int]]:
-    ranges = []
-    for form in v.skolformer:
-        if form == "forskola":
-            ranges.append((1, 5))
-        else:
-            base, top = (0, 9) if form == "grundskola" else (10, 12)
-            lo = max(base, v.arskurs_fran if v.arskurs_fran is not None else base)
-            hi = min(top, v.arskurs_till if v.arskurs_till is not None else top)
-            if lo <= hi:
-                ranges.append((lo + 6, hi + 6))
-    return ranges
-
-
-def _roller(insats: InsatsBeslut) -> list[_Roll]:
-    """The target group as roles with age ranges, read from the villkor (and the malgrupp
-    text where the villkor are silent, e.g. 'Föräldrar med barn 0-6 år')."""
-    top = insats.villkor
-    malgrupp = insats.malgrupp.lower()
-    lo_adult = 18
-    hi_adult = 80
-    for v in top:
-        if isinstance(v, Alder):
-            lo_adult = max(lo_adult if v.fran is None else v.fran, 0)
-            if v.fran is None and v.till is not None and v.till < 18:
-                lo_adult = max(0, v.till - 8)
-            hi_adult = min(hi_adult, v.till if v.till is not None else hi_adult)
-    if (
-        not any(isinstance(v, Alder) for v in top)
-        and re.search(r"\bbarn\b", malgrupp)
-        and "vuxna" in malgrupp
-        and "föräld" not in malgrupp
-    ):
-        lo_adult = 10
-    mode = next((m for word, m in MALGRUPP_MODE if word in malgrupp), 40)
-    sjalv = _Roll("sjalv", lo_adult, max(lo_adult, hi_adult), mode)
-
-    foralder = [v for v in top if isinstance(v, ForalderTillBarn)]
-    if foralder:
-        v = foralder[0]
-        return [_Roll("foralder", v.fran or 0, v.till if v.till is not None else 17)]
-    options: list[_Roll] = []
-    for v in top:
-        if isinstance(v, NagotAv):
-            for w in v.villkor:
-                if isinstance(w, Alder):
-                    lo = w.fran if w.fran is not None else max(0, (w.till or 17) - 8)
-                    options.append(_Roll("sjalv", lo, w.till if w.till is not None else 80, mode))
-                elif isinstance(w, ForalderTillBarn):
-                    options.append(
-                        _Roll("foralder", w.fran or 0, w.till if w.till is not None else 17)
-                    )
-    if options:
-        return options
-    skola = [r for v in _walk(top) if isinstance(v, BarnIFskola) for r in _skolalder(v)]
-    if skola or "föräld" in malgrupp:
-        if skola:
-            return [_Roll("foralder", lo, hi) for lo, hi in skola]
-        m = AGE_RANGE_TEXT.search(malgrupp)
-        lo, hi = (int(m[1]), min(int(m[2]), 17)) if m else (0, 17)
-        return [_Roll("foralder", lo, max(lo, hi))]
-    return [sjalv]
-
-
-def _draw_age(rng: random.Random, roll: _Roll) -> int:
-    lo, hi = roll.fran, roll.till
-    if hi - lo <= 12 or roll.mode is None:
-        return rng.randint(lo, hi)
-    mode = min(max(roll.mode, lo), hi)
-    return min(hi, int(rng.triangular(lo, hi + 1, mode)))
-
-
-def _fakta(
-    villkor: list[Villkor], p: _Person, d: date, okanda: frozenset[str] = frozenset()
-) -> dict[str, Any]:
-    """The facts the utförare checks for these villkor (only those relevant), as they are
-    for the person on `d`; a fact named in `okanda` could not be settled."""
-    f: dict[str, Any] = {}
-    alder = p.alder(d)
-
-    def visit(v: Villkor) -> None:
-        match v:
-            case Alder():
-                f["alder"] = alder
-            case Folkbokford(vem="deltagare"):
-                f["folkbokford_i_kommunen"] = p.folkbokford
-            case Folkbokford():
-                f["barn_folkbokford_i_kommunen"] = p.barn_folkbokford
-            case BarnIFskola():
-                skola = p.skola or (_skola(p.barn_alder(d)[0]) if p.barn else None)
-                if skola is not None:
-                    f["barn_skolform"] = skola[0]
-                    if skola[1] is not None:
-                        f["barn_arskurs"] = skola[1]
-            case ForalderTillBarn():
-                if p.barn:
-                    f["barn_alder"] = p.barn_alder(d)
-            case GemensamBegaran():
-                f["gemensam_begaran"] = p.gemensam
-            case UppdragExternPart():
-                f["uppdrag_fran_extern_part"] = p.uppdrag
-            case VardnadshavaresSamtycke():
-                f["alder"] = alder
-                if alder < v.under_alder:
-                    f["vardnadshavare_samtycker"] = p.samtycke_vh
-            case UtanMedfoljandeBarn():
-                f["medfoljande_barn"] = p.medfoljande_barn
-            case HandlingUppvisad():
-                f["handlingar"] = list(p.handlingar or v.handlingar[:1])
-            case NagotAv():
-                for w in v.villkor:
-                    visit(w)
-            case IngaVillkor():
-                pass
-
-    for v in villkor:
-        visit(v)
-    for name in okanda:
-        if name == "handlingar":
-            f["handling_oklar"] = True
-        else:
-            f.pop(name, None)
-    return f
-
-
-def _utfall(insats: InsatsBeslut, fakta: dict[str, Any], alder: int | None) -> Utfall:
-    """The outcome the ledger computes for these facts (decisions.start.villkor_outcome)."""
-    result = villkor_outcome(insats, Fakta(**fakta), alder)
-    return Utfall.oklart if result is None else result
-
 
 # -- plans ----------------------------------------------------------------------------------
 
@@ -302,7 +77,7 @@ class _Plan:
     slag: Slag = "individ"
     kontakter_per_vecka: float = 0.0
     sessionsdagar: tuple[int, ...] = ()
-    roller: list[_Roll] = field(default_factory=list)
+    roller: list[Roll] = field(default_factory=list)
     andel_kvinnor: float = 0.5
     har_villkor: bool = True
     narvaro: dict[date, list[tuple[int, str]]] = field(default_factory=dict)
@@ -325,7 +100,7 @@ class _Plan:
             self.kontakter_per_vecka = 1 + 2 * rng.betavariate(1, 4)
         if self.slag == "grupp":
             self.sessionsdagar = (rng.randrange(5),)
-        self.roller = _roller(i)
+        self.roller = roller(i)
         malgrupp = i.malgrupp.lower()
         self.andel_kvinnor = next((a for w, a in MALGRUPP_KVINNOR if w in malgrupp), 0.55)
         self.har_villkor = not all(isinstance(v, IngaVillkor) for v in i.villkor)
@@ -383,7 +158,7 @@ class _Plan:
 
     # -- people -----------------------------------------------------------------------------
 
-    def person(self, d: date) -> _Person:
+    def person(self, d: date) -> Person:
         rng = self.rng
         roll = rng.choice(self.roller)
         kon = self.kon()
@@ -393,14 +168,14 @@ class _Plan:
             for _ in range(rng.choices((0, 1, 2), (45, 40, 15))[0]):
                 ages.append(max(0, ages[0] + rng.choice((-1, 1)) * rng.randint(1, 7)))
             alder = max(18, max(ages) + int(rng.triangular(20, 44, 30)))
-            barn = [_born(rng, a, d) for a in ages]
+            barn = [born(rng, a, d) for a in ages]
         else:
-            alder = _draw_age(rng, roll)
+            alder = draw_age(rng, roll)
         return self._identitet(alder, kon, d, barn)
 
-    def _identitet(self, alder: int, kon: str, d: date, barn: list[date]) -> _Person:
+    def _identitet(self, alder: int, kon: str, d: date, barn: list[date]) -> Person:
         rng = self.rng
-        fodd = _born(rng, alder, d)
+        fodd = born(rng, alder, d)
         generation = 0 if fodd.year < 1970 else 1 if fodd.year < 2000 else 2
         if rng.random() < 0.15:
             generation = rng.randrange(3)
@@ -439,7 +214,7 @@ class _Plan:
                 samtycke = 0
             if self._kraver_bada(alder):
                 samtycke = 2
-        return _Person(
+        return Person(
             fodd=fodd,
             kon=kon,
             fornamn=fornamn,
@@ -459,27 +234,27 @@ class _Plan:
     def _kraver_bada(self, alder: int) -> bool:
         return any(
             isinstance(v, VardnadshavaresSamtycke) and v.antal == "bada" and alder < v.under_alder
-            for v in _walk(self.insats.villkor)
+            for v in walk(self.insats.villkor)
         )
 
     def _samtycke_kravs(self, alder: int) -> bool:
         return any(
             isinstance(v, VardnadshavaresSamtycke) and alder < v.under_alder
-            for v in _walk(self.insats.villkor)
+            for v in walk(self.insats.villkor)
         )
 
     def _handling(self) -> list[str]:
-        for v in _walk(self.insats.villkor):
+        for v in walk(self.insats.villkor):
             if isinstance(v, HandlingUppvisad):
                 return [self.rng.choice(v.handlingar)]
         return []
 
     # -- villkor outcome ----------------------------------------------------------------------
 
-    def _ej_uppfyllda(self, p: _Person, d: date) -> list[_Person]:
+    def _ej_uppfyllda(self, p: Person, d: date) -> list[Person]:
         """Variants of the person for whom the villkor fail (not folkbokförd, wrong age, ...)."""
         rng = self.rng
-        out: list[_Person] = []
+        out: list[Person] = []
         for v in self.insats.villkor:
             match v:
                 case Folkbokford(vem="deltagare"):
@@ -505,7 +280,7 @@ class _Plan:
                     ages = [a for a in range(0, min(26, oldest + 1)) if not lo <= a <= hi]
                     if ages:
                         a = rng.choice(ages)
-                        out.append(replace(p, barn=[_born(rng, a, d)]))
+                        out.append(replace(p, barn=[born(rng, a, d)]))
                 case GemensamBegaran():
                     out.append(replace(p, gemensam=False))
                 case UppdragExternPart():
@@ -532,35 +307,35 @@ class _Plan:
         return out
 
     def kontroll(
-        self, p: _Person, d: date
-    ) -> tuple[_Person, Utfall, dict[str, Any], dict[str, Any] | None]:
+        self, p: Person, d: date
+    ) -> tuple[Person, Utfall, dict[str, Any], dict[str, Any] | None]:
         """Person, outcome, facts and the deltagare repeated on the check (or None): the
         outcome is the one the facts give, ~85 % uppfyllda, ~8 % ej, ~7 % oklart."""
         rng = self.rng
         r = rng.random()
         if r >= 0.85 and r < 0.93:
             for variant in self._ej_uppfyllda(p, d):
-                fakta = _fakta(self.insats.villkor, variant, d)
-                if _utfall(self.insats, fakta, None) is Utfall.ej_uppfyllda:
+                fakta = villkorsfakta(self.insats.villkor, variant, d)
+                if villkorsutfall(self.insats, fakta, None) is Utfall.ej_uppfyllda:
                     return variant, Utfall.ej_uppfyllda, fakta, None
         elif r >= 0.93:
-            fakta = _fakta(self.insats.villkor, p, d)
+            fakta = villkorsfakta(self.insats.villkor, p, d)
             keys = sorted(k for k in fakta if k != "vardnadshavare_samtycker")
             rng.shuffle(keys)
             for key in keys:
-                doubt = _fakta(self.insats.villkor, p, d, frozenset({key}))
-                if _utfall(self.insats, doubt, None) is Utfall.oklart:
+                doubt = villkorsfakta(self.insats.villkor, p, d, frozenset({key}))
+                if villkorsutfall(self.insats, doubt, None) is Utfall.oklart:
                     return p, Utfall.oklart, doubt, None
-        fakta = _fakta(self.insats.villkor, p, d)
+        fakta = villkorsfakta(self.insats.villkor, p, d)
         repeat = None
         if rng.random() < 0.1:
             repeat = {"kon": p.kon, "alder": p.alder(d)}
-        utfall = _utfall(self.insats, fakta, repeat["alder"] if repeat else None)
+        utfall = villkorsutfall(self.insats, fakta, repeat["alder"] if repeat else None)
         return p, utfall, fakta, repeat
 
     # -- deltagare as sent ----------------------------------------------------------------------
 
-    def deltagare(self, p: _Person, d: date) -> dict[str, Any]:
+    def deltagare(self, p: Person, d: date) -> dict[str, Any]:
         """The identity an utförare application sends with a contact; the regime decides what
         of it is stored (DESIGN.md)."""
         rng = self.rng
@@ -570,7 +345,7 @@ class _Plan:
         r = rng.random()
         if r < 0.85:
             form = 12 if rng.random() < 0.15 else 10
-            out["personnummer"] = _personnummer(p, form, rng.random() < 0.5)
+            out["personnummer"] = personnummer(p, form, rng.random() < 0.5)
         elif r < 0.95:
             out["fodelsedatum"] = p.fodd.isoformat()
         else:
@@ -586,7 +361,7 @@ class _Plan:
             out["epost"] = p.epost
         return out
 
-    def anteckningar(self, p: _Person, d: date) -> tuple[str, ...]:
+    def anteckningar(self, p: Person, d: date) -> tuple[str, ...]:
         """Notes that fit the insats and the participant (a child, a parent, a group)."""
         text = f"{self.insats.namn} {self.insats.malgrupp}".lower()
         teman = {tema for word, tema in TEMA_ORD if word in text}
@@ -600,7 +375,7 @@ class _Plan:
             teman.add("allman")
         return tuple(n for tema in sorted(teman) for n in TEMAN[tema])
 
-    def kort(self, p: _Person, d: date) -> dict[str, Any]:
+    def kort(self, p: Person, d: date) -> dict[str, Any]:
         """The deltagare repeated minimally: gender and age (what start requires)."""
         return {"kon": p.kon, "alder": p.alder(d)}
 
@@ -747,7 +522,7 @@ class _Plan:
             elif roll.typ == "foralder":
                 out.append((max(18, roll.fran + int(rng.triangular(20, 44, 31))), self.kon()))
             else:
-                out.append((_draw_age(rng, roll), self.kon()))
+                out.append((draw_age(rng, roll), self.kon()))
         return out
 
     def sessioner(self, d: date) -> list[dict[str, Any]]:
