@@ -120,7 +120,7 @@ def sessionsdatum(plan: Plan, start: date) -> list[date]:
         return out or [start]
     if plan.insats.kategori == "radgivning":
         n = rng.choices(range(1, 11), (45, 22, 12, 8, 5, 3, 2, 1, 1, 1))[0]
-        gaps = (7, 7, 10, 14, 14, 21)
+        gaps: tuple[int, ...] = (7, 7, 10, 14, 14, 21)
     else:
         n = rng.choices(range(1, 11), (11, 14, 15, 14, 12, 10, 8, 7, 5, 4))[0]
         gaps = (5, 6, 7, 7, 7, 7, 8, 9, 10, 14)

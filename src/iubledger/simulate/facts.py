@@ -101,7 +101,7 @@ def _ej_uppfyllda(personer: Personer, p: Person, d: date) -> list[Person]:
                 kommun = rng.choice(ANDRA_KOMMUNER)
                 out.append(replace(p, barn_folkbokford=False, folkbokford=False, kommun=kommun))
             case Alder():
-                ages = []
+                ages: list[int] = []
                 if v.fran is not None and v.fran > 0:
                     ages += range(max(0, v.fran - 3), v.fran)
                 if v.till is not None:
@@ -164,7 +164,7 @@ def kontroll(
             if villkorsutfall(personer.insats, doubt, None) is Utfall.oklart:
                 return p, Utfall.oklart, doubt, None
     fakta = villkorsfakta(personer.insats.villkor, p, d)
-    repeat = None
+    repeat: dict[str, Any] | None = None
     if rng.random() < 0.1:
         repeat = {"kon": p.kon, "alder": p.alder(d)}
     utfall = villkorsutfall(personer.insats, fakta, repeat["alder"] if repeat else None)

@@ -198,7 +198,7 @@ class Personer:
         out: dict[str, Any] = {}
         r = rng.random()
         if r < 0.85:
-            form = 12 if rng.random() < 0.15 else 10
+            form: Literal[10, 12] = 12 if rng.random() < 0.15 else 10
             out["personnummer"] = personnummer(p, form, rng.random() < 0.5)
         elif r < 0.95:
             out["fodelsedatum"] = p.fodd.isoformat()
