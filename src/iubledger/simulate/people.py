@@ -16,6 +16,8 @@ from iubledger.simulate.vocabulary import EFTERNAMN, EPOSTDOMAN, FIKTIVA_TELEFON
 
 @dataclass
 class Person:
+    """A generated participant: identity, children and the facts the villkor ask about."""
+
     fodd: date
     kon: str
     fornamn: str
@@ -90,12 +92,14 @@ class Personer:
     andel_kvinnor: float
 
     def kon(self) -> str:
+        """A gender: 1 % annat, otherwise women at the target group's share."""
         r = self.rng.random()
         if r < 0.01:
             return "annat"
         return "kvinna" if r < 0.01 + 0.99 * self.andel_kvinnor else "man"
 
     def person(self, d: date) -> Person:
+        """A new participant on `d`: a role in the target group, an age in it, an identity."""
         rng = self.rng
         roll = rng.choice(self.roller)
         kon = self.kon()
@@ -111,6 +115,8 @@ class Personer:
         return self.identitet(alder, kon, d, barn)
 
     def identitet(self, alder: int, kon: str, d: date, barn: list[date]) -> Person:
+        """A fake identity of that age and gender on `d`, with the guardians' consent and the
+        documents the villkor ask for."""
         rng = self.rng
         fodd = born(rng, alder, d)
         generation = 0 if fodd.year < 1970 else 1 if fodd.year < 2000 else 2
