@@ -25,7 +25,8 @@ from iubledger.schemas.beslut import BeslutsFil
 from iubledger.schemas.handelser import HANDELSE
 from iubledger.schemas.villkor import Fakta
 from iubledger.services import append, decisions
-from iubledger.simulate import _EFTERNAMN, _FORNAMN, _GATOR, ANTECKNINGAR, main_lines, simulate
+from iubledger.simulate import main_lines, simulate
+from iubledger.simulate.vocabulary import ANTECKNINGAR, EFTERNAMN, FORNAMN, GATOR
 from iubledger.store.keys import KeyStore
 from iubledger.store.ledger import Ledger
 
@@ -300,11 +301,11 @@ def test_age_at_start_matches_the_villkor_and_the_contact(
 def test_notes_carry_no_identity() -> None:
     """14 kap. 4–5 §§ SoL: the ledger scans free text for the names and addresses given;
     the notes must pass even against every name and street the simulator can write."""
-    names = [n for pool in _FORNAMN.values() for n in pool] + list(_EFTERNAMN)
+    names = [n for pool in FORNAMN.values() for n in pool] + list(EFTERNAMN)
     for note in ANTECKNINGAR:
         assert not any(ch.isdigit() for ch in note)
         assert "@" not in note
-        assert scan(note, names=names, addresses=list(_GATOR), today=date(2026, 1, 1)) == []
+        assert scan(note, names=names, addresses=list(GATOR), today=date(2026, 1, 1)) == []
 
 
 # -- volumes ----------------------------------------------------------------------------------
