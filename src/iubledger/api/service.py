@@ -27,6 +27,7 @@ from iubledger.integrity.checkpoints import Checkpoint
 from iubledger.reports.facts import Indelning
 from iubledger.roles import Forbidden, owns_record, sees_decision
 from iubledger.schemas.base import Rejected
+from iubledger.schemas.post import post_of
 from iubledger.services import append, decisions, export, identity, integrity, reports
 from iubledger.services.apikeys import ApiKey, ApiKeys
 from iubledger.store.ledger import Ledger
@@ -113,9 +114,9 @@ class Service:
         return self.ledger.mapper.to_domain_event(found[0]) if found else None
 
     def _owns(self, key: ApiKey, event: Any) -> bool:
-        post = getattr(event, "post", None)
+        post = post_of(event)
         if post is not None:
-            return owns_record(key.actor, str(post.get("insats", "")), post.get("utforare"))
+            return owns_record(key.actor, post.insats, post.utforare)
         own = {
             Beslut.create_id(b)
             for b in self.ledger.decision_index().histories

@@ -18,6 +18,7 @@ from iubledger.policies.textscan import scan
 from iubledger.reports.participation import scope
 from iubledger.reports.protect import Skydd
 from iubledger.schemas.beslut import IDENTITY_FREE, PARAGRAF, Regim
+from iubledger.schemas.post import post_of
 from iubledger.store import tables
 
 #: Keys that must never occur in a post under an identity-free regime (14 kap. 4–5 §).
@@ -92,40 +93,40 @@ def build(
     leaks: dict[str, list[int]] = defaultdict(list)
     cells: Counter[tuple[str, str, str, str]] = Counter()
     for position, e in ledger.records():
-        post = getattr(e, "post", None)
-        if post is None or post["insats"] not in covered:
+        post = post_of(e)
+        if post is None or post.insats not in covered:
             continue
-        day = date.fromisoformat(post["datum"])
+        day = post.datum
         if not fran <= day <= till:
             continue
-        i, t = post["insats"], post["type"]
-        regim = Regim(post["beslut"]["regim"])
+        i, t, regim = post.insats, post.type, post.beslut.regim
         c[i]["poster"] += 1
         c[i][f"regim:{regim.value}"] += 1
         if regim in IDENTITY_FREE:
             c[i]["granskade"] += 1
-            text = post.get("anteckning")
-            if _keys(post) & IDENTITETSNYCKLAR or (text and scan(text, today=day)):
+            text = post.anteckning
+            if _keys(e.post) & IDENTITETSNYCKLAR or (text and scan(text, today=day)):
                 leaks[i].append(position)
-        person = post.get("deltagare", {})
+        person = post.person
         if t == "kontakt":
             c[i]["kontakt"] += 1
-            c[i]["informerad"] += bool(post["informerad_om_ansokan"])
+            c[i]["informerad"] += bool(post.informerad_om_ansokan)
         elif t == "start":
             c[i]["start"] += 1
             if regim is not Regim.aggregat:
                 c[i]["start_krav"] += 1
-                c[i]["start_komplett"] += "kon" in person and "aldersgrupp" in person
-            if _minor(person.get("aldersgrupp")):
+                c[i]["start_komplett"] += person.kon is not None and person.aldersgrupp is not None
+            if _minor(person.aldersgrupp):
+                samtycke = post.samtycke
                 c[i]["start_barn"] += 1
-                c[i]["start_barn_samtycke"] += post.get("samtycke", {}).get("vardnadshavare", 0) > 0
-                c[i]["start_barn_vilja"] += bool(post.get("samtycke", {}).get("barnet_vill"))
-            cells[(i, _week(day), person.get("kon", "?"), person.get("aldersgrupp", "?"))] += 1
+                c[i]["start_barn_samtycke"] += samtycke is not None and samtycke.vardnadshavare > 0
+                c[i]["start_barn_vilja"] += samtycke is not None and samtycke.barnet_vill
+            cells[(i, _week(day), person.kon or "?", person.aldersgrupp or "?")] += 1
         elif t == "avbrott":
             c[i]["avbrott"] += 1
-            c[i]["avbrott_orsak"] += bool(post.get("orsak"))
+            c[i]["avbrott_orsak"] += bool(post.orsak)
         elif t == "villkorskontroll":
-            c[i][f"villkor:{post['utfall']}"] += 1
+            c[i][f"villkor:{post.utfall}"] += 1
         elif t == "hanvisning":
             c[i]["hanvisning"] += 1
 

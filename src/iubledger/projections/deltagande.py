@@ -9,7 +9,6 @@ A participant is counted as unique by the keyed pseudonym where the regime keeps
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date
 from typing import Any, ClassVar
 
 from sqlalchemy import Column, Date, Integer, MetaData, String, Table
@@ -17,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from iubledger.aggregates.deltagande import Deltagande
 from iubledger.projections.upsert import add_counts, insert_ignore
+from iubledger.schemas.post import Post, post_of
 
 metadata = MetaData()
 
@@ -39,36 +39,36 @@ aktiv = Table(
 )
 
 
-def measures(post: dict[str, Any]) -> list[tuple[str, str, int]]:
+def measures(post: Post) -> list[tuple[str, str, int]]:
     """(measure, value, count) of one post: the facts every report is built from."""
-    t = post["type"]
-    person = post.get("deltagare", {})
-    kon_alder = f"{person.get('kon', 'uppgift_saknas')}|{person.get('aldersgrupp', 'okand')}"
-    out: list[tuple[str, str, int]] = [("beslutsversion", str(post["beslut"]["version"]), 1)]
+    t = post.type
+    person = post.person
+    kon_alder = f"{person.kon or 'uppgift_saknas'}|{person.aldersgrupp or 'okand'}"
+    out: list[tuple[str, str, int]] = [("beslutsversion", str(post.beslut.version), 1)]
     if t == "kontakt":
         out += [
             ("kontakt", "", 1),
-            ("informerad", "ja" if post["informerad_om_ansokan"] else "nej", 1),
+            ("informerad", "ja" if post.informerad_om_ansokan else "nej", 1),
         ]
     elif t == "villkorskontroll":
-        out.append(("villkor", post["utfall"], 1))
+        out.append(("villkor", str(post.utfall), 1))
     elif t == "start":
         out += [("start", "", 1), ("start_kon_alder", kon_alder, 1)]
-        if "maende" in post:
-            out.append(("maende_start", str(post["maende"]), 1))
-        if "samtycke" in post:
-            out.append(("samtycke", str(post["samtycke"]["vardnadshavare"]), 1))
-    elif t == "tillfalle" and "grupp" in post:
+        if post.maende is not None:
+            out.append(("maende_start", str(post.maende), 1))
+        if post.samtycke is not None:
+            out.append(("samtycke", str(post.samtycke.vardnadshavare), 1))
+    elif t == "tillfalle" and post.grupp is not None:
         out.append(("tillfalle", "grupp", 1))
-        out += [("narvaro", f"{g['kon']}|{g['aldersgrupp']}", g["antal"]) for g in post["grupp"]]
+        out += [("narvaro", f"{g.kon}|{g.aldersgrupp}", g.antal) for g in post.grupp]
     elif t == "tillfalle":
         out.append(("tillfalle", "individ", 1))
     elif t == "avbrott":
-        out.append(("avbrott", post["orsak"], 1))
+        out.append(("avbrott", str(post.orsak), 1))
     elif t == "avslut":
         out.append(("avslut", "", 1))
-        if "maende" in post:
-            out.append(("maende_slut", str(post["maende"]), 1))
+        if post.maende is not None:
+            out.append(("maende_slut", str(post.maende), 1))
     elif t in ("hanvisning", "handelse"):
         out.append((t, "", 1))
     return out
@@ -84,18 +84,14 @@ class Participation:
         counts: Counter[tuple[Any, ...]] = Counter()
         active: set[tuple[Any, ...]] = set()
         for e in events:
-            post = getattr(e, "post", None)
+            post = post_of(e)
             if post is None:
                 continue
-            dag = date.fromisoformat(post["datum"])
             for m, v, n in measures(post):
-                counts[(dag, post["insats"], post["utforare"], m, v)] += n
-            if (
-                isinstance(e, Deltagande.Oppnad | Deltagande.Registrerad)
-                and post["type"] != "kontakt"
-            ):
-                nyckel = post.get("deltagare", {}).get("pseudonym") or str(e.originator_id)
-                active.add((dag, post["insats"], nyckel))
+                counts[(post.datum, post.insats, post.utforare, m, v)] += n
+            if isinstance(e, Deltagande.Oppnad | Deltagande.Registrerad) and post.type != "kontakt":  # type: ignore[attr-defined]
+                nyckel = post.person.pseudonym or str(e.originator_id)
+                active.add((post.datum, post.insats, nyckel))
         add_counts(session, matt, ["dag", "insats", "utforare", "matt", "varde"], "antal", counts)
         insert_ignore(
             session, aktiv, [dict(zip(("dag", "insats", "nyckel"), k, strict=True)) for k in active]

@@ -13,6 +13,7 @@ from iubledger.aggregates.atkomst import ATKOMSTLOGG_ID, Identitetsatkomst
 from iubledger.policies.crypto import open_seal
 from iubledger.policies.textscan import scan
 from iubledger.schemas.base import Rejected
+from iubledger.schemas.post import post_of
 from iubledger.store.ledger import Ledger
 
 
@@ -60,16 +61,16 @@ def recover(
 def open_sealed(ledger: Ledger, deltagande: UUID) -> dict[str, Any]:
     """Open the sealed identity of a participation (full_14_3, deltagardata names).
     Raises Rejected when there is none, or when gallring deleted the key (G3)."""
-    events = list(ledger.events.get(deltagande))
-    seals = [e.post["forsegling"] for e in events if "forsegling" in getattr(e, "post", {})]
-    if not events:
+    posts = [p for e in ledger.events.get(deltagande) if (p := post_of(e)) is not None]
+    seals = [p.forsegling for p in posts if p.forsegling is not None]
+    if not posts:
         raise Rejected.one("okant_deltagande", "deltagande", "no such participation")
     if not seals:
-        regim = events[0].post["beslut"]["regim"]
         raise Rejected.one(
             "ingen_forsegling",
             "deltagande",
-            f"nothing is sealed for this participation (regime {regim}): identity was never stored",
+            f"nothing is sealed for this participation (regime {posts[0].beslut.regim.value}): "
+            "identity was never stored",
         )
     key = ledger.keys.subject_key(str(deltagande))
     if key is None:
@@ -77,7 +78,7 @@ def open_sealed(ledger: Ledger, deltagande: UUID) -> dict[str, Any]:
     opened: dict[str, Any] = {}
     notes: list[str] = []
     for seal_ in seals:
-        fields = open_seal(key, seal_["subjekt"], seal_["data"])
+        fields = open_seal(key, seal_.subjekt, seal_.data)
         if "anteckning" in fields:
             notes.append(fields.pop("anteckning"))
         opened.update(fields)
