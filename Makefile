@@ -22,6 +22,7 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check
 	$(BIN)/ruff format --check
+	$(BIN)/mypy --strict src
 	$(BIN)/pytest -rs
 	$(BIN)/pytest -rs --backend postgresql
 

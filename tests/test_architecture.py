@@ -15,8 +15,9 @@ import iubledger
 
 ROOT = Path(iubledger.__file__).parent
 LAYERS: list[set[str]] = [
-    {"config", "roles", "catalogs"},
+    {"config", "catalogs"},
     {"schemas"},
+    {"roles"},
     {"decisions"},
     {"policies"},
     {"aggregates"},

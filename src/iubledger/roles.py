@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from iubledger.schemas.base import Problem
+
 Roll = Literal["admin", "namnd", "utforare", "tillsyn"]
 
 
@@ -24,7 +26,13 @@ OPERATOR = Actor("admin")
 
 
 class Forbidden(PermissionError):
-    """The actor's role does not allow the action."""
+    """The actor's role does not allow the action; refused under the rule `CODE`."""
+
+    CODE = "behorighet"
+
+    def problem(self) -> Problem:
+        """The refusal as a problem of an utförare event (the field its role is checked on)."""
+        return Problem(self.CODE, "utforare", str(self))
 
 
 def may_decide(actor: Actor, katalog: str) -> bool:

@@ -68,7 +68,7 @@ def create_app(settings: Settings, api: ApiSettings | None = None) -> FastAPI:
     problems.install(app)
     app.include_router(ops.router)
     app.include_router(v1)
-    app.add_middleware(Guard, max_body=api.max_body)  # type: ignore[arg-type]
+    app.add_middleware(Guard, max_body=api.max_body)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

@@ -42,7 +42,8 @@ ACTIONS = {
 
 
 def service(request: Request) -> Service:
-    return request.app.state.service
+    svc: Service = request.app.state.service
+    return svc
 
 
 def caller(

@@ -30,7 +30,9 @@ def _register(name: str, schema: dict[str, Any]) -> dict[str, Any]:
     return {"$ref": REF.format(model=name)}
 
 
-def body(name: str, model: type[BaseModel] | TypeAdapter[Any], *, required: bool = True) -> dict:
+def body(
+    name: str, model: type[BaseModel] | TypeAdapter[Any], *, required: bool = True
+) -> dict[str, Any]:
     """`openapi_extra` documenting a JSON request body validated by `model`."""
     schema = (
         model.json_schema(ref_template=REF)

@@ -105,7 +105,7 @@ def rejected(e: Rejected) -> JSONResponse:
 
 
 def forbidden(e: Forbidden) -> JSONResponse:
-    return response(403, "behorighet", str(e) or "the key's role does not allow this")
+    return response(403, Forbidden.CODE, str(e) or "the key's role does not allow this")
 
 
 def validation_problems(exc: RequestValidationError) -> list[Problem]:
@@ -128,7 +128,7 @@ def validation_problems(exc: RequestValidationError) -> list[Problem]:
 _CODES = {
     400: "felaktig_begaran",
     401: "autentisering",
-    403: "behorighet",
+    403: Forbidden.CODE,
     404: "finns_inte",
     405: "metod",
     406: "format",

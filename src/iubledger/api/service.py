@@ -30,6 +30,7 @@ from iubledger.schemas.base import Rejected
 from iubledger.schemas.post import post_of
 from iubledger.services import append, decisions, export, identity, integrity, reports
 from iubledger.services.apikeys import ApiKey, ApiKeys
+from iubledger.services.append import Outcome
 from iubledger.store.ledger import Ledger
 
 
@@ -89,7 +90,7 @@ class Service:
             receipt = self._receipts([result["position"]], sign).get(result["position"])
         return {**result, "ok": True, "receipt": receipt}, result["position"] < before
 
-    def append_batch(self, key: ApiKey, items: list[Any], sign: bool) -> list[append.Outcome]:
+    def append_batch(self, key: ApiKey, items: list[Any], sign: bool) -> list[Outcome]:
         """Per item: the result or the refusal; each item atomic on its own."""
         with self.locked() as ledger:
             out = append.batch(ledger, items, key.actor)

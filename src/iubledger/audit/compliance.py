@@ -130,7 +130,7 @@ def build(
         elif t == "hanvisning":
             c[i]["hanvisning"] += 1
 
-    rows = []
+    rows: list[dict[str, Any]] = []
     for i, v in covered.items():
         n = c[i]
         regim = v.insats.dokumentation.regim

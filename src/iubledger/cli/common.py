@@ -103,7 +103,7 @@ def open_ledger(c: Context, **kw: Any) -> Iterator[Ledger]:
             [p.as_dict() for p in e.problems],
         )
     except Forbidden as e:
-        fail(c, "behorighet", str(e))
+        fail(c, Forbidden.CODE, str(e))
     finally:
         if ledger is not None:
             ledger.close()

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from iubledger.cli.common import context, err, fail, open_ledger, progress
-from iubledger.schemas.base import Problem, Rejected
+from iubledger.schemas.base import Rejected
 from iubledger.services import append as appending
 from iubledger.services import export as exporting
 from iubledger.services import integrity
@@ -64,9 +64,7 @@ def _result_line(number: int, r: appending.Outcome) -> dict[str, Any]:
     """The contract's result line: `{line, ok, …result}` or `{line, ok: false, error}`."""
     if isinstance(r, dict):
         return {"line": number, "ok": True, **r}
-    problems = (
-        r.problems if isinstance(r, Rejected) else [Problem("behorighet", "utforare", str(r))]
-    )
+    problems = r.problems if isinstance(r, Rejected) else [r.problem()]
     return {
         "line": number,
         "ok": False,

@@ -23,7 +23,12 @@ def show(
     c = context(ctx)
     with open_ledger(c) as ledger:
         opened, _ = identity.recover(ledger, parse_uuid(deltagande), reason, "admin", "kommandorad")
-    emit(c, opened, lambda: [out.print(f"{k}: {v}", highlight=False) for k, v in opened.items()])
+
+    def render() -> None:
+        for k, v in opened.items():
+            out.print(f"{k}: {v}", highlight=False)
+
+    emit(c, opened, render)
 
 
 @app.command("shred")

@@ -40,7 +40,8 @@ def init(ctx: typer.Context) -> None:
 def list_catalogs(ctx: typer.Context) -> None:
     """Decision catalogs shipped with the ledger."""
     c = context(ctx)
-    emit(c, catalogs.names(), lambda: [out.print(n) for n in catalogs.names()])
+    names = catalogs.names()
+    emit(c, names, lambda: out.print("\n".join(names)))
 
 
 def simulate(

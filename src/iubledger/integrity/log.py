@@ -140,7 +140,7 @@ def extend(
     nodes and frontier; returns each record's position, in the order given."""
     order = sorted(range(len(notifications)), key=lambda i: notifications[i].id)
     positions = [0] * len(notifications)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for i in order:
         positions[i] = tree.size
         new = tree.append(leaf_of(notifications[i]))

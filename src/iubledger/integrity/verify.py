@@ -68,6 +68,7 @@ def verify(
     verify_key = ledger.signing_key.verify_key
     with ledger.transaction() as session:
         signed = checkpoints.all_checkpoints(session)
+        logged: CompactRange | _Sized
         try:
             logged = merkle_log.load(session)
         except ValueError:

@@ -10,10 +10,21 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 import sqlalchemy.exc
-from sqlalchemy import BigInteger, Column, MetaData, String, Table, delete, insert, select, update
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    CursorResult,
+    MetaData,
+    String,
+    Table,
+    delete,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 metadata = MetaData()
@@ -30,7 +41,7 @@ Transaction = Callable[[], AbstractContextManager[Session]]
 
 class Projection(Protocol):
     name: str
-    tables: list[Table]
+    tables: ClassVar[list[Table]]
 
     def apply(self, session: Session, events: list[Any]) -> None:
         """Fold a page of domain events into the view rows."""
@@ -58,7 +69,7 @@ def _advance(session: Session, name: str, old: int, new: int) -> None:
         except sqlalchemy.exc.IntegrityError:
             raise ConcurrentUpdate(name) from None
         return
-    done = session.execute(
+    done: CursorResult[Any] = session.execute(  # type: ignore[assignment]
         update(tracking)
         .where(tracking.c.projektion == name, tracking.c.notifikation == old)
         .values(notifikation=new)

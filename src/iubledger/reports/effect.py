@@ -30,7 +30,7 @@ def changes(
     index: DecisionIndex, beslut_id: str
 ) -> list[tuple[date, Version | Upphavande, Version | None]]:
     """(day, new entry, version before) for every change after the first version."""
-    out = []
+    out: list[tuple[date, Version | Upphavande, Version | None]] = []
     previous: Version | None = None
     for e in index.histories.get(beslut_id, []):
         day = e.giltig_fran if isinstance(e, Version) else e.fran
@@ -67,7 +67,7 @@ def build(
     skydd: Skydd = STANDARD,
 ) -> dict[str, Any]:
     """The effect report as data: one comparison per decision change inside the period."""
-    out = []
+    out: list[dict[str, Any]] = []
     for beslut_id, version in scope(index, till, insatser, namnd).items():
         found = changes(index, beslut_id)
         boundaries = [d for d, _, _ in found]

@@ -174,11 +174,11 @@ def build(
         [[facts.series[i][(p, "start")] for p in cols] for i in ids],
         skydd,
     )
-    kon_alder = Counter()
+    kon_alder: Counter[tuple[str, ...]] = Counter()
     for i in ids:
-        for (m, v), n in facts.totals[i].items():
+        for (m, value), n in facts.totals[i].items():
             if m in ("start_kon_alder", "narvaro"):
-                kon_alder[tuple(v.split("|", 1))] += n
+                kon_alder[tuple(value.split("|", 1))] += n
     bands = sorted({a for _, a in kon_alder}, key=_band_key)
     genders = [
         g for g in ("kvinna", "man", "annat", "uppgift_saknas") if any(k == g for k, _ in kon_alder)

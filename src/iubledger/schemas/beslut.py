@@ -14,8 +14,6 @@ from pydantic import Field, StringConstraints, model_validator
 from iubledger.schemas.base import Input, ShortText, Slug, Text
 from iubledger.schemas.villkor import Villkor
 
-FORMAT = "iubledger.beslut/1"
-
 InsatsId = Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z][0-9A-Za-z._-]{0,39}$")]
 
 

@@ -94,7 +94,7 @@ def revoke(ledger: Ledger, beslut_id: str, fran: date, skal: str, actor: Actor =
                 "fran",
                 "a revocation must take effect after the version in force",
             )
-        agg = ledger.repository.get(Beslut.create_id(beslut_id))
+        agg: Beslut = ledger.repository.get(Beslut.create_id(beslut_id))
         agg.upphav(fran=fran.isoformat(), skal=skal)
         ledger.write_decisions(session, locked, agg)
         version: int = agg.version

@@ -37,6 +37,7 @@ def recover(
         refusal = e
     utfall = "oppnad" if refusal is None else refusal.problems[0].code
     with ledger.locked() as (session, locked):
+        logg: Identitetsatkomst
         try:
             logg = ledger.repository.get(ATKOMSTLOGG_ID)
         except AggregateNotFoundError:

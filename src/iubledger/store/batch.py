@@ -115,7 +115,7 @@ def stored_versions(session: Session, recorder: Any, ids: set[UUID]) -> dict[UUI
 
 
 def rule_of(refusal: Rejected | Forbidden) -> str:
-    return refusal.problems[0].code if isinstance(refusal, Rejected) else "behorighet"
+    return refusal.problems[0].code if isinstance(refusal, Rejected) else Forbidden.CODE
 
 
 def count_refusals(session: Session, rules: Counter[str]) -> None:

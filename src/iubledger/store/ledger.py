@@ -40,7 +40,7 @@ CACHE_SIZE = 20000
 SCHEMA_LOCK = 0x1B1ED6E4
 
 
-class Ledger(Application):
+class Ledger(Application[UUID]):
     """The store, and the services' unit of work: event store with at-rest cipher; every
     write is a transaction that takes the log's lock first (`locked`) and stores its records
     through `write`, which extends the Merkle log."""
@@ -239,7 +239,7 @@ def _ping(dialect: Any, dbapi_connection: Any, record: Any, proxy: Any) -> None:
 
 def _entry(beslut_id: str, ev: Any) -> Version | Upphavande:
     """A decision-history entry from a stored Beslut event."""
-    if isinstance(ev, Beslut.Upphavt):
+    if isinstance(ev, Beslut.Upphavt):  # type: ignore[attr-defined]
         return Upphavande(
             beslut_id=beslut_id,
             version=ev.originator_version,

@@ -50,6 +50,6 @@ def refusal(index: int, r: Rejected | Forbidden) -> dict[str, Any]:
         found = [safe(p) for p in r.problems]
         status = 422
     else:
-        found = [safe(Problem("behorighet", "utforare", str(r)))]
+        found = [safe(r.problem())]
         status = 403
     return {"index": index, "ok": False, "status": status, "error": found[0], "problems": found}

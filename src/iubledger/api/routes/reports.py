@@ -12,7 +12,9 @@ from starlette.concurrency import run_in_threadpool
 from iubledger.api.deps import allowed
 from iubledger.api.routes.common import Svc
 from iubledger.api.service import Service
+from iubledger.reports.facts import Indelning
 from iubledger.services.apikeys import ApiKey
+from iubledger.services.reports import Kind
 
 INSATS_PATTERN = r"^[a-z0-9][a-z0-9-]{0,39}/[0-9A-Za-z][0-9A-Za-z._-]{0,39}$"
 REPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -38,12 +40,12 @@ router = APIRouter(prefix="/v1")
 async def _report(
     svc: Service,
     key: ApiKey,
-    kind: str,
+    kind: Kind,
     fran: date | None,
     till: date | None,
     insats: list[str] | None,
     fmt: str,
-    indelning: str = "manad",
+    indelning: Indelning = "manad",
 ) -> Response:
     data = await run_in_threadpool(svc.report, key, kind, fran, till, insats or None, indelning)
     if fmt == "html":
