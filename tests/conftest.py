@@ -235,3 +235,14 @@ def backend_store(
     cluster: Cluster = request.getfixturevalue("pg_cluster")
     with cluster.database() as url:
         yield BackendStore("postgresql", data_dir, url, cluster)
+
+
+#: What a line under 14 kap. 5 § or aggregat is answered once and never again (G8): the
+#: besökskod and the participation would link its records if stored with the result.
+SHOWN_ONCE = frozenset({"deltagande", "besokskod"})
+
+
+def resent(again: dict[str, Any], first: dict[str, Any]) -> bool:
+    """Whether a resent line's result is its first result: the same, but for what is shown
+    only once."""
+    return again == {k: v for k, v in first.items() if k not in SHOWN_ONCE or k in again}

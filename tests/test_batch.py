@@ -89,7 +89,11 @@ def stores(template: Path, tmp_path_factory: pytest.TempPathFactory) -> Stores:
 def spoil(line: str, how: str) -> str:
     if how == "json":
         return line[:-7]
-    e = json.loads(line)
+    try:
+        e = json.loads(line)
+    except json.JSONDecodeError:
+        return line  # spoiled already
+
     if how == "pnr_in_note":
         e["anteckning"] = f"Ring mamma, personnummer {PNR}."
     elif how == "unknown_participation":
@@ -132,9 +136,14 @@ def outcome(r: dict[str, Any] | Rejected | Forbidden) -> tuple[Any, ...]:
 
 
 def participations(results: list[Any]) -> list[int]:
-    """Each accepted line's participation as the index of its first appearance."""
+    """Each accepted line's participation as the index of its first appearance (a resent
+    line under 14 kap. 5 § answers without it: it is shown once)."""
     seen: dict[str, int] = {}
-    return [seen.setdefault(r["deltagande"], len(seen)) for r in results if isinstance(r, dict)]
+    return [
+        seen.setdefault(r["deltagande"], len(seen))
+        for r in results
+        if isinstance(r, dict) and "deltagande" in r
+    ]
 
 
 def stored(s: Settings, ledger: Ledger) -> dict[str, Any]:
@@ -194,9 +203,14 @@ def test_a_batch_gives_what_its_lines_one_by_one_give(
     assert stored(s2, batched) == expected_stored
     result = verify(batched)
     assert result.ok, result.findings[:3]
-    # Sending everything again, in other batches, repeats every accepted result exactly.
-    again = append.batch(batched, work)
-    assert [r for r in again if isinstance(r, dict)] == [r for r in got if isinstance(r, dict)]
+    # Sending everything again, in other batches, repeats every accepted result exactly,
+    # except what 14 kap. 5 § shows only once (the besökskod, the participation).
+    again = [r for r in append.batch(batched, work) if isinstance(r, dict)]
+    first = [r for r in got if isinstance(r, dict)]
+    assert len(again) == len(first)
+    for a, g in zip(again, first, strict=True):
+        assert a == {k: v for k, v in g.items() if k in a}
+        assert set(g) - set(a) <= {"deltagande", "besokskod"}
     assert stored(s2, batched) == expected_stored
     batch_stores.close()
 

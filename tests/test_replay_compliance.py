@@ -37,6 +37,7 @@ from iubledger.projections import runner
 from iubledger.projections.deltagande import aktiv, matt
 from iubledger.schemas.base import Rejected
 from iubledger.schemas.beslut import BeslutsFil
+from iubledger.schemas.period import label, start
 from iubledger.services import append, decisions, demo, reports
 from iubledger.simulate import simulate
 from iubledger.store.keys import KeyStore
@@ -174,12 +175,21 @@ def test_replay_counts_what_was_recorded_by_then(
     ledger: Ledger, events: list[dict[str, Any]], as_of: date
 ) -> None:
     """Decision records by then, plus every utförare event of those days and the referral
-    the ledger adds to each unclear villkor check."""
+    the ledger adds to each unclear villkor check. A record whose date is stored at a
+    week or month (G8) is timestamped at that period's first day."""
     moment = end_of(as_of)
     decisions = sum(
         1 for _, e in ledger.records() if not hasattr(e, "post") and e.timestamp <= moment
     )
-    mine = [e for e in events if e["datum"] <= as_of.isoformat()]
+    index = ledger.decision_index()
+
+    def recorded(e: dict[str, Any]) -> date:
+        day = date.fromisoformat(e["datum"])
+        version = index.in_force(e["insats"], day)
+        assert version is not None
+        return start(label(day, version.insats.dokumentation.precision))
+
+    mine = [e for e in events if recorded(e) <= as_of]
     oklara = sum(1 for e in mine if e.get("utfall") == "oklart")
     assert replay(ledger, as_of)["poster"] == decisions + len(mine) + oklara
 

@@ -2,72 +2,36 @@
 
 Every event holds one documentation post made by the policy layer: no raw identity.
 A Deltagande is one person's participation in one insats (its id is random, never
-derived from identity); a Gruppsession is one group session given as counts. The rules
-of a participation's course (started, ended, dated before its start) are its methods.
+derived from identity); a Gruppsession is one group session given as counts; an
+Anonympost is one record that links to no other (14 kap. 5 § SoL and aggregat).
 """
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import datetime
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate, event
 
-from iubledger.schemas.base import Rejected
+from iubledger.aggregates.forlopp import Forlopp
 
 
-class Deltagande(Aggregate):
+class Deltagande(Aggregate, Forlopp):
     """One participation: contacts, villkor check, start, sessions, events, end."""
 
     @event("Oppnad")
     def __init__(self, id: UUID, post: dict[str, Any]) -> None:
-        self.insats: str = post["insats"]
+        self.insats = post["insats"]
         self.utforare: str = post["utforare"]
-        self.typer: list[str] = []
-        self.villkor_utfall: str | None = None
-        self.startdatum: str | None = None
-        self._folj(post)
+        self.typer = []
+        self.villkor_utfall = None
+        self.startdatum = None
+        self.folj(post)
 
     @event("Registrerad")
     def registrera(self, post: dict[str, Any]) -> None:
-        self._folj(post)
-
-    def _folj(self, post: dict[str, Any]) -> None:
-        self.typer.append(post["type"])
-        if post["type"] == "villkorskontroll":
-            self.villkor_utfall = post["utfall"]
-        elif post["type"] == "start":
-            self.startdatum = post["datum"]
-
-    @property
-    def startad(self) -> bool:
-        return "start" in self.typer
-
-    @property
-    def avslutad(self) -> bool:
-        return "avslut" in self.typer or "avbrott" in self.typer
-
-    def kan_folja(self, typ: str, insats: str, datum: date) -> None:
-        """Whether an event of `typ` for `insats` on `datum` may follow in this participation
-        (14 kap. 3 § SoL: the documentation follows the insats as it is carried out); raises
-        Rejected naming the rule."""
-        if insats != self.insats:
-            raise Rejected.one(
-                "fel_insats", "deltagande", "the participation belongs to another insats"
-            )
-        if self.avslutad:
-            raise Rejected.one("deltagande_avslutat", "deltagande", "the participation has ended")
-        if typ in ("tillfalle", "avslut", "avbrott") and not self.startad:
-            raise Rejected.one("ej_startad", "deltagande", f"a {typ} needs a started participation")
-        if typ == "start" and self.startad:
-            raise Rejected.one(
-                "redan_startad", "deltagande", "the participation has already started"
-            )
-        if self.startdatum is not None and datum.isoformat() < self.startdatum:
-            raise Rejected.one(
-                "fore_start", "datum", "the date is before the participation started"
-            )
+        self.folj(post)
 
 
 class Gruppsession(Aggregate):
@@ -76,3 +40,20 @@ class Gruppsession(Aggregate):
     @event("Oppnad")
     def __init__(self, post: dict[str, Any]) -> None:
         self.insats: str = post["insats"]
+
+
+class Anonympost(Aggregate):
+    """One record under a regime whose records link nothing (14 kap. 5 § SoL, aggregat):
+    its own aggregate with a random id and one event, timestamped at the start of the
+    period its date is stored at; whatever connects a participant's visits lives outside
+    the log."""
+
+    class Registrerad(Aggregate.Created):
+        post: dict[str, Any]
+
+    def __init__(self, post: dict[str, Any]) -> None:
+        self.insats: str = post["insats"]
+
+    @classmethod
+    def registrera(cls, post: dict[str, Any], tidpunkt: datetime) -> Anonympost:
+        return cls._create(cls.Registrerad, id=uuid4(), post=post, timestamp=tidpunkt)

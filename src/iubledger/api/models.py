@@ -187,7 +187,9 @@ class Appended(Out):
     ok: Literal[True] = True
     event_id: str
     position: int
-    deltagande: str
+    #: The participation, for follow-ups; under 14 kap. 5 § and aggregat answered once.
+    deltagande: str | None = None
+    #: Under 14 kap. 5 § SoL, the code handed to the participant at start; shown once.
     besokskod: str | None = None
     receipt: ReceiptOut | None = None
 

@@ -96,7 +96,7 @@ def build(
         post = post_of(e)
         if post is None or post.insats not in covered:
             continue
-        day = post.datum
+        day = post.dag
         if not fran <= day <= till:
             continue
         i, t, regim = post.insats, post.type, post.beslut.regim

@@ -13,7 +13,13 @@ from datetime import date
 
 from iubledger.decisions.index import DecisionIndex, Upphavande
 from iubledger.schemas.base import Problem
-from iubledger.schemas.beslut import UTESLUTNA_FORMER, BeslutsFil, InsatsBeslut, Regim
+from iubledger.schemas.beslut import (
+    IDENTITY_FREE,
+    UTESLUTNA_FORMER,
+    BeslutsFil,
+    InsatsBeslut,
+    Regim,
+)
 from iubledger.schemas.villkor import Alder, UtanMedfoljandeBarn
 
 #: SFS 2025:400 entered into force on this day; no IUB decision can take effect before it.
@@ -67,7 +73,36 @@ def _insats_problems(n: int, i: InsatsBeslut) -> list[Problem]:
                 "särskilda skäl",
             )
         )
+    out += _date_precision_problems(at, i)
     return out
+
+
+def _date_precision_problems(at: str, i: InsatsBeslut) -> list[Problem]:
+    """G8: under 14 kap. 5 § SoL no stored date is a day; a precision is set only where
+    identity is not documented (14 kap. 4–5 §)."""
+    dok = i.dokumentation
+    if dok.datumprecision is None:
+        return []
+    field = f"{at}.dokumentation.datumprecision"
+    if dok.regim not in IDENTITY_FREE:
+        return [
+            Problem(
+                "datumprecision_ej_tillamplig",
+                field,
+                f"insats {i.id}: datumprecision gäller bara regimer utan identitet "
+                "(14 kap. 4–5 § SoL)",
+            )
+        ]
+    if dok.regim is Regim.undantag_14_5 and dok.datumprecision == "dag":
+        return [
+            Problem(
+                "datumprecision_dag",
+                field,
+                f"insats {i.id}: under undantag enligt 14 kap. 5 § SoL lagras inget datum "
+                "finare än en vecka (vecka eller manad)",
+            )
+        ]
+    return []
 
 
 def _adult_21_without_children(i: InsatsBeslut) -> bool:

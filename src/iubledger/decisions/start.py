@@ -9,9 +9,9 @@ target group; the child must always want the insats.
 from __future__ import annotations
 
 from iubledger.decisions.villkor import evaluate
-from iubledger.schemas.base import Problem
+from iubledger.schemas.base import Problem, Rejected
 from iubledger.schemas.beslut import InsatsBeslut
-from iubledger.schemas.handelser import Samtycke
+from iubledger.schemas.handelser import Samtycke, Start, Villkorskontroll
 from iubledger.schemas.villkor import Fakta, IngaVillkor, Utfall
 
 
@@ -74,3 +74,34 @@ def start_problems(
                 )
             )
     return problems
+
+
+def check_start(insats: InsatsBeslut, h: Start, alder: int | None, earlier: str | None) -> None:
+    """A start refused (Rejected) unless the villkor — over the facts given now, or the
+    outcome of the participation's earlier villkorskontroll — and the children's rules hold."""
+    utfall = (
+        villkor_outcome(insats, _fakta(h), alder)
+        if h.fakta is not None or earlier is None
+        else Utfall(earlier)
+    )
+    if problems := start_problems(insats, alder=alder, samtycke=h.samtycke, utfall=utfall):
+        raise Rejected(problems)
+
+
+def check_villkorskontroll(insats: InsatsBeslut, h: Villkorskontroll, alder: int | None) -> None:
+    """The outcome the utförare states must not contradict the facts it gives (a doubt is
+    always allowed: it is referred to the nämnd)."""
+    computed = villkor_outcome(insats, h.fakta, alder) if h.fakta else None
+    if computed not in (None, Utfall.oklart) and h.utfall not in (computed, Utfall.oklart):
+        raise Rejected.one(
+            "utfall_motsager_villkor",
+            "utfall",
+            f"the facts give '{computed}' under the decision's villkor",
+        )
+
+
+def _fakta(h: Start) -> Fakta | None:
+    """Facts for the villkor at start, with the consent given (vårdnadshavares samtycke)."""
+    if h.fakta is None or h.samtycke is None or h.fakta.vardnadshavare_samtycker is not None:
+        return h.fakta
+    return h.fakta.model_copy(update={"vardnadshavare_samtycker": h.samtycke.vardnadshavare})

@@ -20,6 +20,7 @@ from iubledger.policies import POLICY_VERSION
 from iubledger.policies.crypto import seal
 from iubledger.policies.personnummer import Personnummer, PersonnummerError, age_on, parse
 from iubledger.policies.textscan import Kind, scan
+from iubledger.schemas import period
 from iubledger.schemas.base import Problem, Rejected
 from iubledger.schemas.beslut import PARAGRAF, Regim
 from iubledger.schemas.handelser import Deltagare, UtforarHandelse
@@ -236,4 +237,12 @@ def checked(version: Version, h: UtforarHandelse, *checks: Check) -> Underlag:
         "paragraf": PARAGRAF[regim],
     }
     falt["policy_version"] = POLICY_VERSION
+    falt["datum"] = period.label(h.datum, version.insats.dokumentation.precision)
     return Underlag(version, h, d, pn, alder, given, falt)
+
+
+def referral(post: dict[str, Any]) -> dict[str, Any]:
+    """The referral the ledger adds itself after a villkorskontroll in doubt (11 kap. 5 §
+    SoL): the decision stamp and context of that post (G4), nothing else."""
+    keep = ("datum", "insats", "utforare", "beslut", "policy_version")
+    return {**{k: post[k] for k in keep}, "type": "hanvisning", "orsak": "villkor_oklart"}

@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 from sqlalchemy import Column, Date, Integer, MetaData, String, Table
 from sqlalchemy.orm import Session
 
-from iubledger.aggregates.deltagande import Deltagande
+from iubledger.aggregates.deltagande import Anonympost, Deltagande
 from iubledger.projections.upsert import add_counts, insert_ignore
 from iubledger.schemas.post import Post, post_of
 
@@ -88,11 +88,20 @@ class Participation:
             if post is None:
                 continue
             for m, v, n in measures(post):
-                counts[(post.datum, post.insats, post.utforare, m, v)] += n
-            if isinstance(e, Deltagande.Oppnad | Deltagande.Registrerad) and post.type != "kontakt":  # type: ignore[attr-defined]
+                counts[(post.dag, post.insats, post.utforare, m, v)] += n
+            if _active(e, post):
                 nyckel = post.person.pseudonym or str(e.originator_id)
-                active.add((post.datum, post.insats, nyckel))
+                active.add((post.dag, post.insats, nyckel))
         add_counts(session, matt, ["dag", "insats", "utforare", "matt", "varde"], "antal", counts)
         insert_ignore(
             session, aktiv, [dict(zip(("dag", "insats", "nyckel"), k, strict=True)) for k in active]
         )
+
+
+def _active(e: object, post: Post) -> bool:
+    """Whether a record marks its participant active that day: any record of a
+    participation but its contacts; under the regimes whose records link nothing, the start
+    (a participant is counted once, when the participation starts)."""
+    if isinstance(e, Anonympost.Registrerad):
+        return post.type == "start"
+    return isinstance(e, Deltagande.Oppnad | Deltagande.Registrerad) and post.type != "kontakt"  # type: ignore[attr-defined]

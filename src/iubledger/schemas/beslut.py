@@ -12,6 +12,7 @@ from typing import Annotated, Literal, get_args
 from pydantic import Field, StringConstraints, model_validator
 
 from iubledger.schemas.base import Input, ShortText, Slug, Text
+from iubledger.schemas.period import Datumprecision
 from iubledger.schemas.villkor import Villkor
 
 InsatsId = Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z][0-9A-Za-z._-]{0,39}$")]
@@ -77,9 +78,27 @@ class Dokumentation(Input):
 
     regim: Regim
     aldersintervall: int = Field(default=5, ge=1, le=20)
+    #: How finely the date of an event is stored under an identity-free regime (G8).
+    datumprecision: Datumprecision | None = None
+    #: Months without activity after which a participation's link state is deleted.
+    lank_gallras_manader: int = Field(default=6, ge=1, le=24)
     sarskilda_skal: Text | None = None
     riskanalys: ShortText | None = None
     journalsystem: ShortText | None = None
+
+    @property
+    def precision(self) -> Datumprecision:
+        """The decision's datumprecision; by default a week under 14 kap. 5 § SoL and the
+        day otherwise."""
+        if self.datumprecision is not None:
+            return self.datumprecision
+        return "vecka" if self.regim is Regim.undantag_14_5 else "dag"
+
+    @property
+    def lankfri(self) -> bool:
+        """Records link nothing: each is its own, linkage lives outside the log (14 kap.
+        5 § SoL, and the counts-only aggregat)."""
+        return self.regim in (Regim.undantag_14_5, Regim.aggregat)
 
 
 class Tillhandahallare(Input):

@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from iubledger.schemas import period
 from iubledger.schemas.beslut import Regim
 
 
@@ -71,7 +72,7 @@ class Post(_Stored):
     type: str
     insats: str
     utforare: str
-    datum: date
+    datum: str
     beslut: Stampel
     policy_version: str
     informerad_om_ansokan: bool | None = None
@@ -81,10 +82,17 @@ class Post(_Stored):
     grupp: list[Grupp] | None = None
     orsak: str | None = None
     anteckning: str | None = None
-    besokskod: str | None = None
+    besok_nr: str | None = None
+    antal_besok: str | None = None
+    maende_forandring: int | None = None
     deltagare: Person | None = None
     forsegling: Forsegling | None = None
     redigering: list[Redigering] | None = None
+
+    @property
+    def dag(self) -> date:
+        """The first day of the stored date's period (the day itself at precision dag)."""
+        return period.start(self.datum)
 
     @property
     def katalog(self) -> str:

@@ -18,15 +18,15 @@ from eventsourcing.application import AggregateNotFoundError
 from pydantic import ValidationError
 
 from iubledger.aggregates.deltagande import Deltagande, Gruppsession
-from iubledger.decisions.start import start_problems, villkor_outcome
+from iubledger.decisions.start import check_start, check_villkorskontroll
+from iubledger.policies.common import referral
 from iubledger.policies.crypto import keyed_hash
 from iubledger.policies.regimes import apply
-from iubledger.policies.undantag_14_5 import new_besokskod
 from iubledger.roles import OPERATOR, Actor, Forbidden, may_append, may_append_insats
 from iubledger.schemas.base import Rejected, problems_from
-from iubledger.schemas.beslut import Regim
-from iubledger.schemas.handelser import FOLJER_DELTAGANDE, HANDELSE, Start
-from iubledger.schemas.villkor import Fakta, Utfall
+from iubledger.schemas.handelser import FOLJER_DELTAGANDE, HANDELSE
+from iubledger.schemas.villkor import Utfall
+from iubledger.services import unlinked
 from iubledger.store import batch as stored
 from iubledger.store.batch import Parsed, Work
 from iubledger.store.keys import PendingKeys
@@ -71,8 +71,8 @@ def batch(
         if work.events:
             work.keys.persist()  # before the records that are sealed with them
             positions = ledger.write(session, locked.tree, *work.events)
-            for _, result, first in work.klient:
-                result["position"] = positions[first]
+            for _, stored_result, first, result in work.klient:
+                stored_result["position"] = result["position"] = positions[first]
             stored.store_results(session, work.klient)
     ledger.remember(work.aggregates.values())
     return out
@@ -130,6 +130,8 @@ def _stage(ledger: Ledger, work: Work, line: Parsed) -> dict[str, Any]:
             "utforare",
             f"the utförare is not registered for {h.insats} in the nämnd's decision",
         )
+    if insats.dokumentation.lankfri:
+        return unlinked.stage(work, line, version, lambda: _participation(ledger, work, line))
     agg = _participation(ledger, work, line)
     if h.type == "tillfalle" and h.grupp is not None:
         subjekt = str(uuid4())
@@ -138,29 +140,12 @@ def _stage(ledger: Ledger, work: Work, line: Parsed) -> dict[str, Any]:
     dok = apply(version, h, subjekt, work.keys)
     post = dok.falt
     extra: list[dict[str, Any]] = []
-    kod: str | None = None
     if h.type == "start":
-        utfall = (
-            villkor_outcome(insats, _fakta(h), dok.alder)
-            if h.fakta is not None or agg is None or agg.villkor_utfall is None
-            else Utfall(agg.villkor_utfall)
-        )
-        problems = start_problems(insats, alder=dok.alder, samtycke=h.samtycke, utfall=utfall)
-        if problems:
-            raise Rejected(problems)
-        if insats.dokumentation.regim is Regim.undantag_14_5:
-            kod = new_besokskod()
-            post["besokskod"] = kod
+        check_start(insats, h, dok.alder, None if agg is None else agg.villkor_utfall)
     elif h.type == "villkorskontroll":
-        computed = villkor_outcome(insats, h.fakta, dok.alder) if h.fakta else None
-        if computed not in (None, Utfall.oklart) and h.utfall not in (computed, Utfall.oklart):
-            raise Rejected.one(
-                "utfall_motsager_villkor",
-                "utfall",
-                f"the facts give '{computed}' under the decision's villkor",
-            )
+        check_villkorskontroll(insats, h, dok.alder)
         if h.utfall is Utfall.oklart:
-            extra.append({**_stamp(post), "type": "hanvisning", "orsak": "villkor_oklart"})
+            extra.append(referral(post))
 
     if h.type == "tillfalle" and h.grupp is not None:
         target: Deltagande | Gruppsession = Gruppsession(post=post)
@@ -179,10 +164,7 @@ def _stage(ledger: Ledger, work: Work, line: Parsed) -> dict[str, Any]:
         "position": None,  # known when the transaction's records are stored
         "deltagande": str(target.id),
     }
-    if kod is not None:
-        result["besokskod"] = kod
-        stored.store_besokskod(work.session, kod, target.id)
-    work.stage(line.nyckel, target, result)
+    work.stage(line.nyckel, [target], result)
     return result
 
 
@@ -192,13 +174,11 @@ def _participation(ledger: Ledger, work: Work, line: Parsed) -> Deltagande | Non
     ref = h.deltagande
     if line.opened_by is not None:
         opened = work.results.get(line.opened_by)
-        if opened is None:
+        if opened is None or "deltagande" not in opened:
             raise Rejected.one("okant_oppnande", "oppnad_av", "no stored event has that client id")
         ref = UUID(opened["deltagande"])
     if h.besokskod is not None:
-        ref = stored.besokskod_deltagande(work.session, h.besokskod)
-        if ref is None:
-            raise Rejected.one("okand_besokskod", "besokskod", "no such besökskod")
+        raise Rejected.one("okand_besokskod", "besokskod", "no such besökskod")
     if ref is None:
         if h.type in FOLJER_DELTAGANDE or (h.type == "tillfalle" and h.grupp is None):
             raise Rejected.one(
@@ -217,16 +197,3 @@ def _participation(ledger: Ledger, work: Work, line: Parsed) -> Deltagande | Non
         )
     agg.kan_folja(h.type, h.insats, h.datum)
     return agg
-
-
-def _stamp(post: dict[str, Any]) -> dict[str, Any]:
-    """The decision stamp and context of a post, for a post the ledger adds itself (G4)."""
-    keep = ("datum", "insats", "utforare", "beslut", "policy_version")
-    return {k: post[k] for k in keep}
-
-
-def _fakta(h: Start) -> Fakta | None:
-    """Facts for the villkor at start, with the consent given (vårdnadshavares samtycke)."""
-    if h.fakta is None or h.samtycke is None or h.fakta.vardnadshavare_samtycker is not None:
-        return h.fakta
-    return h.fakta.model_copy(update={"vardnadshavare_samtycker": h.samtycke.vardnadshavare})

@@ -16,10 +16,11 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+from eventsourcing.domain import Aggregate
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from iubledger.aggregates.deltagande import Deltagande, Gruppsession
+from iubledger.aggregates.deltagande import Deltagande
 from iubledger.decisions.index import DecisionIndex
 from iubledger.projections.upsert import add_counts
 from iubledger.roles import Forbidden
@@ -55,18 +56,27 @@ class Work:
     versions: dict[UUID, int]
     aggregates: dict[UUID, Deltagande] = field(default_factory=dict)
     events: list[Any] = field(default_factory=list)
-    klient: list[tuple[bytes, dict[str, Any], int]] = field(default_factory=list)
+    #: Per accepted line: client-id key, result as stored, first record, result as answered.
+    klient: list[tuple[bytes, dict[str, Any], int, dict[str, Any]]] = field(default_factory=list)
 
     def stage(
-        self, nyckel: bytes, target: Deltagande | Gruppsession, result: dict[str, Any]
+        self,
+        nyckel: bytes,
+        targets: Sequence[Aggregate],
+        result: dict[str, Any],
+        *,
+        shown_once: Sequence[str] = (),
     ) -> None:
-        """Take the target's pending events as one line's records, and its result (whose
-        position is filled in once the records are stored)."""
-        self.klient.append((nyckel, result, len(self.events)))
-        self.results[nyckel] = result
-        self.events.extend(target.collect_events())
-        if isinstance(target, Deltagande):
-            self.aggregates[target.id] = target
+        """Take the targets' pending events as one line's records, and its result (whose
+        position is filled in once the records are stored). The keys `shown_once` are
+        answered now and never stored with the result (they would link records)."""
+        stored = {k: v for k, v in result.items() if k not in shown_once}
+        self.klient.append((nyckel, stored, len(self.events), result))
+        self.results[nyckel] = stored
+        for target in targets:
+            self.events.extend(target.collect_events())
+            if isinstance(target, Deltagande):
+                self.aggregates[target.id] = target
 
 
 def _pages(values: Iterable[Any], size: int = 500) -> Iterator[list[Any]]:
@@ -95,7 +105,7 @@ def named(lines: Sequence[Parsed | Rejected | Forbidden], results: dict[bytes, A
             continue
         if line.h.deltagande is not None:
             ids.add(line.h.deltagande)
-        if (opened := results.get(line.opened_by or b"")) is not None:
+        if (opened := results.get(line.opened_by or b"")) is not None and "deltagande" in opened:
             ids.add(UUID(opened["deltagande"]))
     return ids
 
@@ -126,20 +136,11 @@ def count_refusals(session: Session, rules: Counter[str]) -> None:
         add_counts(session, tables.avvisning, ["dag", "regel"], "antal", counts)
 
 
-def store_results(session: Session, klient: list[tuple[bytes, dict[str, Any], int]]) -> None:
+def store_results(
+    session: Session, klient: list[tuple[bytes, dict[str, Any], int, dict[str, Any]]]
+) -> None:
     """The result of each accepted line under its client-id key (idempotency)."""
     session.execute(
         insert(tables.klient_id),
-        [{"nyckel": k, "resultat": json.dumps(r)} for k, r, _ in klient],
+        [{"nyckel": k, "resultat": json.dumps(r)} for k, r, _, _ in klient],
     )
-
-
-def store_besokskod(session: Session, kod: str, deltagande: UUID) -> None:
-    session.execute(insert(tables.besokskod).values(kod=kod, deltagande=deltagande))
-
-
-def besokskod_deltagande(session: Session, kod: str) -> UUID | None:
-    """The participation a besökskod was handed out for (14 kap. 5 § SoL)."""
-    q = select(tables.besokskod.c.deltagande).where(tables.besokskod.c.kod == kod)
-    found: UUID | None = session.execute(q).scalar()
-    return found

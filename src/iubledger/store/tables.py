@@ -1,4 +1,5 @@
-"""The ledger's own rows beside the event store: client-id idempotency and besökskoder."""
+"""The ledger's own rows beside the event store: client-id idempotency, the link state of
+participations whose records link nothing, refusal counts."""
 
 from __future__ import annotations
 
@@ -14,12 +15,24 @@ klient_id = Table(
     Column("resultat", Text, nullable=False),
 )
 
-#: Random besökskod → participation (14 kap. 5 § SoL: links visits without identity).
-besokskod = Table(
-    "iub_besokskod",
+#: The course of a participation whose records link nothing (14 kap. 5 § SoL, aggregat),
+#: sealed with a key outside the database; never in the Merkle log, deleted when the
+#: participation ends or from `gallras` on (the decision's months of inactivity).
+lank = Table(
+    "iub_lank",
     metadata,
-    Column("kod", String(9), primary_key=True),
-    Column("deltagande", Uuid, nullable=False),
+    Column("id", Uuid, primary_key=True),
+    Column("data", Text, nullable=False),
+    Column("gallras", Date, nullable=False, index=True),
+)
+
+#: Keyed hashes that find a link state: the opening event's client id, the besökskod
+#: handed to the participant, the opening record's id.
+lank_nyckel = Table(
+    "iub_lank_nyckel",
+    metadata,
+    Column("nyckel", LargeBinary(32), primary_key=True),
+    Column("lank", Uuid, nullable=False, index=True),
 )
 
 #: Refused events counted by day and rule — never their content (compliance report).
