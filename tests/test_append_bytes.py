@@ -1,24 +1,33 @@
 """G6 for `iubledger append` input as bytes: each line is decoded on its own, so a line that
 is not UTF-8 or is too long gets a refusal of its own and every other line its result; a
 byte-order mark is dropped; blank lines are skipped but counted. No refusal echoes the
-line's bytes or an identity value in it."""
+line's bytes or an identity value in it. Results go to stdout as JSON lines also while a
+progress bar runs on a terminal (stderr a pty, stdout a file)."""
 
 from __future__ import annotations
 
 import io
 import json
+import os
+import pty
+import shutil
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from rich.console import Console
 from sqlalchemy import func, select
 from typer.testing import CliRunner, Result
 
 import iubledger
 from api_support import KATALOG, PERSON, UTFORARE, decision_file, event
-from iubledger.cli import app
+from iubledger.cli import app, common
 from iubledger.cli import events as cli_events
 from iubledger.config import resolve
 from iubledger.schemas.base import Rejected
@@ -299,3 +308,71 @@ def test_each_non_blank_line_gets_one_result_in_order(
     assert r.exit_code == (0 if all(k == "valid" for _, k in expected) else 1)
     assert stored(store) == before + kinds.count("valid")
     assert_no_identity(r.output)
+
+
+# -- results on stdout while a progress bar runs on a terminal ---------------------------------
+
+
+def test_the_progress_bar_never_redirects_stdout(monkeypatch: pytest.MonkeyPatch) -> None:
+    screen = io.StringIO()
+    monkeypatch.setattr(common, "err", Console(file=screen, force_terminal=True))
+    monkeypatch.setattr(common, "out", Console(file=io.StringIO(), force_terminal=False))
+    stdout, stderr = sys.stdout, sys.stderr
+    with common.progress("append", prints=True) as tick:
+        assert sys.stdout is stdout and sys.stderr is stderr
+        tick(1)
+    with common.progress("verify") as tick:
+        assert sys.stdout is stdout and sys.stderr is stderr
+        tick(1)
+
+
+def _drain(fd: int, into: list[bytes]) -> None:
+    while True:
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError:
+            return
+        if not chunk:
+            return
+        into.append(chunk)
+
+
+@pytest.fixture
+def copied(store: Path, tmp_path: Path) -> Iterator[Path]:
+    root = tmp_path / "d"
+    shutil.copytree(store, root)
+    yield root
+
+
+def test_results_reach_a_file_while_stderr_is_a_terminal(copied: Path, tmp_path: Path) -> None:
+    """`append FILE > out.jsonl` on a terminal: every result line in the file, as JSON."""
+    lines = [kontakt() for _ in range(120)] + [b"\xff", b"{"]
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    result_file = tmp_path / "out.jsonl"
+    master, slave = pty.openpty()
+    screen: list[bytes] = []
+    reader = threading.Thread(target=_drain, args=(master, screen), daemon=True)
+    reader.start()
+    src = str(Path(iubledger.__file__).parents[1])
+    env = {**os.environ, "PYTHONPATH": src, "TERM": "xterm-256color", "COLUMNS": "120"}
+    for name in ("NO_COLOR", "FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE"):
+        env.pop(name, None)
+    cmd = [sys.executable, "-c", "from iubledger.cli import main; main()"]
+    cmd += ["--data-dir", str(copied), "--db", _url(copied), "append", str(path)]
+    with result_file.open("wb") as stdout:
+        proc = subprocess.run(
+            cmd, stdin=subprocess.DEVNULL, stdout=stdout, stderr=slave, env=env, timeout=120
+        )
+    os.close(slave)
+    reader.join(timeout=10)
+    os.close(master)
+    shown = b"".join(screen).decode("utf-8", "replace")
+    assert proc.returncode == 1, shown
+    got = [json.loads(line) for line in result_file.read_text(encoding="utf-8").splitlines()]
+    assert [x["line"] for x in got] == list(range(1, len(lines) + 1))
+    assert [x["ok"] for x in got] == [True] * 120 + [False, False]
+    assert "append" in shown, "the progress bar was not shown: the test proves nothing"
+    assert '"ok"' not in shown
+    assert "refused; nothing was stored for them" in shown
+    assert_no_identity(shown)

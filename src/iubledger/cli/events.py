@@ -64,7 +64,7 @@ def append(
         fail(c, "fil", f"{path}: cannot read ({type(e).__name__})")
     refused = 0
     accepted: list[tuple[int, int]] = []
-    with open_ledger(c) as ledger, source, progress("append") as tick:
+    with open_ledger(c) as ledger, source, progress("append", prints=True) as tick:
         for chunk in _chunks(read_lines(source)):
             outcomes = appending.batch(ledger, [line for _, line in chunk])
             for (number, _), r in zip(chunk, outcomes, strict=True):
