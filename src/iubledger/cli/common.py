@@ -27,7 +27,7 @@ from iubledger.config import Settings
 from iubledger.roles import Forbidden
 from iubledger.schemas.base import Rejected
 from iubledger.store.cipher import CipherKeyError
-from iubledger.store.keys import KeyCustodyError
+from iubledger.store.keys import KeyCustodyError, KeystoreError
 from iubledger.store.ledger import Ledger
 
 out = Console()
@@ -84,6 +84,13 @@ def open_ledger(c: Context, **kw: Any) -> Iterator[Ledger]:
         yield ledger
     except (KeyCustodyError, CipherKeyError) as e:
         fail(c, "nycklar", str(e))
+    except KeystoreError as e:
+        fail(
+            c,
+            "nyckellager",
+            f"{e}: run the command again when it is mended; a line without a result above "
+            "was not stored (sent again, a line already stored returns its first result)",
+        )
     except MapperDeserialisationError:
         fail(c, "post", "a stored record cannot be decoded: run 'iubledger verify'")
     except (
