@@ -1,8 +1,11 @@
 """Operational faults are clear errors, never tracebacks or the driver's text:
 
-- the database unavailable: a one-line error on the command line;
-- the keystore unusable (a full disk): a one-line error naming the keystore, nothing
-  stored, and work goes on once it is mended.
+- the database unavailable: 503 with Retry-After and problem+json over HTTP (SQLite disk
+  faults, a stopped PostgreSQL server), a one-line error on the command line;
+- the keystore unusable (a full disk): a one-line error naming the keystore, 503 over
+  HTTP, nothing stored, and work goes on once it is mended;
+- /readyz fails when the at-rest key does not open the stored records or the keystore is
+  missing, instead of answering 200 and then failing every append.
 
 No identity value given in the input appears in any of these errors (G1, G6).
 """
@@ -10,6 +13,7 @@ No identity value given in the input appears in any of these errors (G1, G6).
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import sqlite3
 from collections.abc import Iterator
@@ -22,13 +26,17 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from typer.testing import CliRunner, Result
 
-from api_support import PERSON, event, seed
+from api_support import PERSON, client_for, event, seed
+from iubledger.api.app import create_app
 from iubledger.cli import app
 from iubledger.config import Settings
+from iubledger.services import integrity
 from iubledger.store import keys as keystore
 from iubledger.store import tables
-from iubledger.store.keys import KEYSTORE, KeyStore, KeystoreError
+from iubledger.store.cipher import XChaCha20Cipher
+from iubledger.store.keys import AT_REST, KEYSTORE, KeyStore, KeystoreError
 from iubledger.store.ledger import Ledger
+from postgres import Cluster, bin_dir_or_skip, start_cluster
 
 SECRETS = [
     PERSON["personnummer"],
@@ -53,6 +61,33 @@ def seeded(tmp_path: Path, _initialised_data_dir: Path) -> tuple[Settings, dict[
     shutil.copytree(_initialised_data_dir, root)
     s = _settings(root)
     return s, seed(s)
+
+
+def _auth(seeded: dict[str, Any], role: str = "utforare") -> dict[str, str]:
+    return {"Authorization": f"Bearer {seeded['tokens'][role]}"}
+
+
+def _post_event(client: Any, seeded: dict[str, Any]) -> Any:
+    body = json.dumps(event("kontakt", deltagare=PERSON), ensure_ascii=False)
+    return client.post("/v1/events", headers=_auth(seeded), content=body.encode())
+
+
+def assert_unavailable(r: Any, code: str) -> dict[str, Any]:
+    """503, Retry-After, problem+json with the code; no driver text, no identity."""
+    assert r.status_code == 503, r.text
+    assert r.headers["content-type"] == "application/problem+json"
+    assert int(r.headers["retry-after"]) > 0
+    p = r.json()
+    assert set(p) == {"type", "title", "status", "detail", "code", "errors"}
+    assert (p["status"], p["code"], p["errors"]) == (503, code, [])
+    assert p["type"] == "urn:iubledger:problem:" + code
+    for text in [*DRIVER_TEXT, *SECRETS, "disk I/O", "disk is full"]:
+        assert text not in r.text, text
+    return p
+
+
+def _size(client: Any) -> int:
+    return integrity.size(client.app.state.service.ledger)
 
 
 # -- the database unavailable ---------------------------------------------------------------
@@ -93,6 +128,63 @@ FAULTS = [
 ]
 
 
+@pytest.mark.parametrize("fault", FAULTS, indirect=True)
+def test_database_unavailable_is_503_with_retry_after(
+    seeded: tuple[Settings, dict[str, Any]],
+    fault: DatabaseFault,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    s, seed_ = seeded
+    with client_for(create_app(s)) as client:
+        before = _size(client)
+        fault.on = True
+        with caplog.at_level(logging.INFO, logger="iubledger"):
+            r = _post_event(client, seed_)
+            checkpoint = client.get("/v1/checkpoint", headers=_auth(seed_, "tillsyn"))
+        fault.on = False
+        assert_unavailable(r, "databas_otillganglig")
+        if fault.where == "":
+            assert_unavailable(checkpoint, "databas_otillganglig")
+        logged = caplog.text
+        for text in [*DRIVER_TEXT[:4], *SECRETS]:
+            assert text not in logged, text
+        assert _size(client) == before, "a part of the refused request was stored"
+        again = _post_event(client, seed_)  # the same process carries on
+        assert again.status_code == 201, again.text
+        assert _size(client) == before + 1
+        assert client.get("/readyz").status_code == 200
+
+
+@pytest.fixture(scope="module")
+def own_cluster() -> Iterator[Cluster]:
+    """A PostgreSQL server of this module's own, since a test stops and starts it."""
+    cluster = start_cluster(bin_dir_or_skip())
+    try:
+        yield cluster
+    finally:
+        cluster.destroy()
+
+
+def test_postgresql_stopped_is_503_and_readyz_fails(
+    own_cluster: Cluster, tmp_path: Path, _initialised_data_dir: Path
+) -> None:
+    root = tmp_path / "d"
+    shutil.copytree(_initialised_data_dir / "keys", root / "keys")
+    s = _settings(root, own_cluster.url(own_cluster.new_database()))
+    seed_ = seed(s)
+    with client_for(create_app(s)) as client:
+        assert client.get("/readyz").status_code == 200
+        own_cluster.stop("fast")
+        try:
+            assert_unavailable(_post_event(client, seed_), "databas_otillganglig")
+            assert client.get("/readyz").status_code == 503
+        finally:
+            own_cluster.start()
+        again = _post_event(client, seed_)
+        assert again.status_code == 201, again.text
+        assert client.get("/readyz").status_code == 200
+
+
 @pytest.mark.parametrize("fault", FAULTS[:1], indirect=True)
 def test_cli_database_unavailable_is_one_line(
     seeded: tuple[Settings, dict[str, Any]], fault: DatabaseFault
@@ -108,6 +200,47 @@ def test_cli_database_unavailable_is_one_line(
     for text in [*DRIVER_TEXT[:4], *SECRETS]:
         assert text not in result.output, text
     assert result.stdout == ""
+
+
+# -- readiness: keys that do not open the store -------------------------------------------------
+
+
+def test_readyz_fails_for_a_wrong_at_rest_key(seeded: tuple[Settings, dict[str, Any]]) -> None:
+    s, seed_ = seeded
+    with client_for(create_app(s)) as client:
+        assert client.get("/readyz").status_code == 200
+    (s.key_dir / AT_REST).write_text(XChaCha20Cipher.create_key())
+    with client_for(create_app(s)) as client:
+        r = client.get("/readyz")
+        assert r.status_code == 503
+        assert r.json() == {"status": "ej_redo"}
+        appended = _post_event(client, seed_)
+        assert_unavailable(appended, "nycklar")
+
+
+def test_readyz_fails_without_the_keystore(seeded: tuple[Settings, dict[str, Any]]) -> None:
+    s, _ = seeded
+    with client_for(create_app(s)) as client:
+        assert client.get("/readyz").status_code == 200
+        moved = s.key_dir / "moved"
+        (s.key_dir / KEYSTORE).rename(moved)
+        assert client.get("/readyz").status_code == 503
+        moved.rename(s.key_dir / KEYSTORE)
+        assert client.get("/readyz").status_code == 200
+        (s.key_dir / KEYSTORE).chmod(0o644)
+        assert client.get("/readyz").status_code == 503
+
+
+def test_readyz_fails_when_the_keystore_cannot_be_read(
+    seeded: tuple[Settings, dict[str, Any]], full_disk: FullDisk
+) -> None:
+    s, _ = seeded
+    with client_for(create_app(s)) as client:
+        assert client.get("/readyz").status_code == 200
+        full_disk.on, full_disk.reads = True, True
+        assert client.get("/readyz").status_code == 503
+        full_disk.on = False
+        assert client.get("/readyz").status_code == 200
 
 
 # -- the keystore on a full disk ------------------------------------------------------------------
@@ -222,6 +355,21 @@ def test_cli_keystore_full_disk_as_json(
     assert result.exit_code == 1
     error = json.loads(result.stdout)
     assert error["ok"] is False and error["error"]["code"] == "nyckellager"
+
+
+def test_api_keystore_full_disk_is_503(
+    seeded: tuple[Settings, dict[str, Any]], full_disk: FullDisk
+) -> None:
+    s, seed_ = seeded
+    with client_for(create_app(s)) as client:
+        assert _post_event(client, seed_).status_code == 201
+        before = _size(client)
+        full_disk.on, full_disk.where = True, "subjektnyckel"
+        p = assert_unavailable(_post_event(client, seed_), "nyckellager_otillgangligt")
+        assert "keystore" in p["detail"]
+        full_disk.on = False
+        assert _size(client) == before
+        assert _post_event(client, seed_).status_code == 201
 
 
 def test_a_really_full_keystore_is_a_keystore_error(tmp_path: Path) -> None:
