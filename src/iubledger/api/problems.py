@@ -4,14 +4,22 @@ refused input `errors: [{code, field, message}]` naming the field and the rule.
 G6 and G1: a problem never carries an input value — not a field value, not an unknown key,
 not the request path — and never a stack trace. Pydantic messages are cut where they would
 quote the input.
+
+Operational faults are 503 with `Retry-After`: the database unavailable
+(`databas_otillganglig`), the keystore unusable (`nyckellager_otillgangligt`, e.g. a full
+disk), the at-rest key not opening the stored records (`nycklar`). The body never holds the
+driver's text (it may quote the statement and its parameters); the log gets the type only.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from http import HTTPStatus
 from typing import Any
 
+import sqlalchemy.exc
+from eventsourcing.persistence import InterfaceError, OperationalError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -19,11 +27,24 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from iubledger.roles import Forbidden
 from iubledger.schemas.base import Problem, Rejected, field_path
+from iubledger.store.cipher import CipherKeyError
+from iubledger.store.keys import KeyCustodyError, KeystoreError
 
 MEDIA_TYPE = "application/problem+json"
 TYPE_BASE = "urn:iubledger:problem:"
 
 log = logging.getLogger("iubledger.api")
+
+#: Seconds a client is asked to wait before it tries again after an operational fault.
+RETRY_AFTER = 30
+
+#: The database cannot be reached or used now (connection refused or lost, disk I/O).
+UNAVAILABLE: tuple[type[Exception], ...] = (
+    OperationalError,
+    InterfaceError,
+    sqlalchemy.exc.OperationalError,
+    sqlalchemy.exc.InterfaceError,
+)
 
 
 class ApiError(Exception):
@@ -163,9 +184,55 @@ def install(app: FastAPI) -> None:
     async def _too_large(_: Request, e: BodyTooLarge) -> JSONResponse:
         return response(413, "for_stor", "the request body is larger than the limit")
 
+    for cls in UNAVAILABLE:
+        app.add_exception_handler(cls, _unavailable)
+    app.add_exception_handler(KeystoreError, _keystore)
+    app.add_exception_handler(KeyCustodyError, _keystore)
+    app.add_exception_handler(CipherKeyError, _cipher)
+
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, e: StarletteHTTPException) -> JSONResponse:
         status = e.status_code
         code = _CODES.get(status, "http")
         detail = HTTPStatus(status).description if status in HTTPStatus._value2member_map_ else ""
         return response(status, code, detail, headers=getattr(e, "headers", None))
+
+
+def unavailable(code: str, detail: str, e: Exception, *, own: bool = False) -> JSONResponse:
+    """503 with Retry-After. The log line names the exception's type, and its message only
+    when it is the ledger's `own` (a driver's text may quote a statement and its
+    parameters)."""
+    entry = {"fel": type(e).__name__, "code": code}
+    if own:
+        entry["meddelande"] = str(e)
+    log.error(json.dumps(entry, ensure_ascii=False))
+    return response(503, code, detail, headers={"Retry-After": str(RETRY_AFTER)})
+
+
+async def _unavailable(_: Request, e: Exception) -> JSONResponse:
+    return unavailable(
+        "databas_otillganglig",
+        "the database is unavailable; try again later (an event sent again returns its "
+        "first result if it was stored)",
+        e,
+    )
+
+
+async def _keystore(_: Request, e: Exception) -> JSONResponse:
+    return unavailable(
+        "nyckellager_otillgangligt",
+        "the keystore cannot be used now (the server log says why); nothing was stored by "
+        "this request, try again later",
+        e,
+        own=True,
+    )
+
+
+async def _cipher(_: Request, e: Exception) -> JSONResponse:
+    return unavailable(
+        "nycklar",
+        "the server's at-rest key does not open the stored records; the operator must "
+        "mend it (the server log says more)",
+        e,
+        own=True,
+    )

@@ -57,12 +57,29 @@ class Service:
                 self.ledger.close()
 
     def ready(self) -> bool:
+        """The database answers, the keystore is there and readable, and the at-rest key
+        opens a stored record (the first: one small read), so a wrong key file fails
+        readiness instead of every append. Not under the ledger lock: a long append does
+        not make the server unready. The reason goes to the log (type and the ledger's own
+        message only)."""
         if self.closed:
             return False
+        from iubledger.api.problems import log
+        from iubledger.store.cipher import CipherKeyError
+        from iubledger.store.keys import KeyCustodyError, KeystoreError
+
         try:
             with self.keys.engine.connect() as conn:
                 conn.execute(text("SELECT 1"))
-        except Exception:
+            self.ledger.keys.check()
+            first = self.ledger.recorder.select_notifications(0, 1, inclusive_of_start=False)
+            for notification in first:
+                self.ledger.mapper.to_domain_event(notification)
+        except (CipherKeyError, KeyCustodyError, KeystoreError) as e:
+            log.warning(json.dumps({"ej_redo": type(e).__name__, "meddelande": str(e)}))
+            return False
+        except Exception as e:
+            log.warning(json.dumps({"ej_redo": type(e).__name__}))
             return False
         return True
 

@@ -1,6 +1,10 @@
 """What every command shares: the global options, opening the store with clear errors,
 output (text, or JSON with --json), refusals on stderr, progress on stderr, argument parsing.
 
+stdout carries the command's output (result lines, receipts, reports) and is never
+redirected, also while a progress bar runs on stderr: `iubledger append FILE > out.jsonl`
+fills out.jsonl with the JSON result lines whether or not stderr is a terminal.
+
 Exit codes: 0 success, 1 rejected input or failed check, 2 usage.
 """
 
@@ -23,7 +27,7 @@ from iubledger.config import Settings
 from iubledger.roles import Forbidden
 from iubledger.schemas.base import Rejected
 from iubledger.store.cipher import CipherKeyError
-from iubledger.store.keys import KeyCustodyError
+from iubledger.store.keys import KeyCustodyError, KeystoreError
 from iubledger.store.ledger import Ledger
 
 out = Console()
@@ -80,6 +84,13 @@ def open_ledger(c: Context, **kw: Any) -> Iterator[Ledger]:
         yield ledger
     except (KeyCustodyError, CipherKeyError) as e:
         fail(c, "nycklar", str(e))
+    except KeystoreError as e:
+        fail(
+            c,
+            "nyckellager",
+            f"{e}: run the command again when it is mended; a line without a result above "
+            "was not stored (sent again, a line already stored returns its first result)",
+        )
     except MapperDeserialisationError:
         fail(c, "post", "a stored record cannot be decoded: run 'iubledger verify'")
     except (
@@ -126,10 +137,14 @@ def emit(c: Context, data: Any, render: Callable[[], None]) -> None:
 
 
 @contextmanager
-def progress(label: str, total: int | None = None) -> Iterator[Callable[[int], None]]:
-    """A live progress bar on stderr when it is a terminal; otherwise a line now and then.
-    Yields `advance(n)`."""
-    if not err.is_terminal:
+def progress(
+    label: str, total: int | None = None, *, prints: bool = False
+) -> Iterator[Callable[[int], None]]:
+    """Progress on stderr: a live bar when stderr is a terminal, otherwise a line now and
+    then. Yields `advance(n)`. stdout is never redirected: what the command prints goes to
+    stdout as it is. `prints`: the command prints results while it progresses, so when they
+    go to the terminal too (where a live bar would be torn by them) it gets the lines."""
+    if not err.is_terminal or (prints and out.is_terminal):
         step = max(1, total // 10) if total else 10_000
         done = 0
 
@@ -158,7 +173,9 @@ def progress(label: str, total: int | None = None) -> Iterator[Callable[[int], N
         TimeElapsedColumn(),
         TimeRemainingColumn(),
     ]
-    with Progress(*columns, console=err, transient=True) as bar:
+    with Progress(
+        *columns, console=err, transient=True, redirect_stdout=False, redirect_stderr=False
+    ) as bar:
         task = bar.add_task(label, total=total)
         yield lambda n: bar.advance(task, n)
 

@@ -1,11 +1,19 @@
-"""`iubledger append` and `iubledger export`: utförare events in, stored records out."""
+"""`iubledger append` and `iubledger export`: utförare events in, stored records out.
+
+`append` reads its input as bytes, one line at a time, and decodes each line on its own:
+a line that is not UTF-8, or longer than MAX_LINE, gets a refusal of its own and the other
+lines are appended as usual (G6). A line is never read beyond MAX_LINE bytes, so a huge
+line costs no memory.
+"""
 
 from __future__ import annotations
 
+import codecs
+import io
 import json
 import sys
 from collections.abc import Iterable, Iterator
-from typing import Annotated, Any
+from typing import IO, Annotated, Any
 
 import typer
 
@@ -17,6 +25,16 @@ from iubledger.services import integrity
 
 #: Lines per transaction in `append`; every line is still atomic on its own.
 BATCH = 500
+#: The longest line `append` takes, in bytes before its newline (1 MiB); a longer line is
+#: refused (`rad_for_lang`) and skipped unread.
+MAX_LINE = 1024 * 1024
+#: Bytes of lines per transaction at most, besides BATCH lines (bounds the memory held).
+BATCH_BYTES = 16 * MAX_LINE
+#: Bytes read at a time while skipping the rest of a line that is too long.
+SKIP_READ = 64 * 1024
+
+#: A line's text, or its refusal when it cannot be read.
+Line = str | Rejected
 
 
 def append(
@@ -29,26 +47,35 @@ def append(
     ] = False,
 ) -> None:
     """Append utförare events: one result line per input line; each line atomic; a repeated
-    client id returns the first result."""
+    client id returns the first result.
+
+    Input: JSON Lines in UTF-8, one event per line (LF or CRLF); a byte-order mark at the
+    start is dropped. Blank lines are skipped: they get no result line, but line numbers
+    count them. A line that is not valid UTF-8 (code utf8) or longer than 1 MiB = 1048576
+    bytes (code rad_for_lang) gets a refusal of its own; the other lines are appended as
+    usual.
+
+    Output: the result lines (and receipts) on stdout, JSON, one per line; progress and the
+    count of refused lines on stderr. Exit 1 if a line was refused."""
     c = context(ctx)
     try:
-        source = sys.stdin if path == "-" else open(path, encoding="utf-8")  # noqa: SIM115
+        source = _stdin() if path == "-" else open(path, "rb")  # noqa: SIM115
     except OSError as e:
         fail(c, "fil", f"{path}: cannot read ({type(e).__name__})")
     refused = 0
     accepted: list[tuple[int, int]] = []
-    with open_ledger(c) as ledger, source, progress("append") as tick:
-        for chunk in _chunks(enumerate(source, start=1), BATCH):
-            lines = [(n, line) for n, line in chunk if line.strip()]
-            outcomes = appending.batch(ledger, [x for _, x in lines])
-            for (number, _), r in zip(lines, outcomes, strict=True):
+    with open_ledger(c) as ledger, source, progress("append", prints=True) as tick:
+        for chunk in _chunks(read_lines(source)):
+            outcomes = appending.batch(ledger, [line for _, line in chunk])
+            for (number, _), r in zip(chunk, outcomes, strict=True):
                 result = _result_line(number, r)
                 print(json.dumps(result, ensure_ascii=False))
                 if isinstance(r, dict):
                     accepted.append((number, r["position"]))
                 else:
                     refused += 1
-            tick(len(lines))
+            sys.stdout.flush()
+            tick(len(chunk))
         if receipts and accepted:
             integrity.checkpoint(ledger)
             proofs = integrity.receipts(ledger, [p for _, p in accepted])
@@ -58,6 +85,51 @@ def append(
     if refused:
         err.print(f"{refused} line(s) refused; nothing was stored for them")
         raise typer.Exit(1)
+
+
+def _stdin() -> IO[bytes]:
+    """Standard input as bytes (a text stream without a byte buffer is encoded back)."""
+    buffer: IO[bytes] | None = getattr(sys.stdin, "buffer", None)
+    if buffer is not None:
+        return buffer
+    return io.BytesIO(sys.stdin.read().encode("utf-8", "surrogateescape"))
+
+
+def read_lines(stream: IO[bytes]) -> Iterator[tuple[int, Line]]:
+    """(line number, text or refusal) for every line of the input that is not blank; blank
+    lines (empty or whitespace only) are counted but not returned. A UTF-8 byte-order mark
+    at the start of the input is dropped. A refusal never holds the line's bytes (G6)."""
+    number = 0
+    while raw := stream.readline(MAX_LINE + 1):
+        number += 1
+        if number == 1 and raw.startswith(codecs.BOM_UTF8):
+            raw = raw[len(codecs.BOM_UTF8) :]
+            if len(raw) == MAX_LINE + 1 - len(codecs.BOM_UTF8) and not raw.endswith(b"\n"):
+                raw += stream.readline(len(codecs.BOM_UTF8))  # the bytes the mark took
+        body = raw[:-1] if raw.endswith(b"\n") else raw
+        if len(body) > MAX_LINE:
+            if not raw.endswith(b"\n"):
+                _skip_line(stream)
+            yield number, _unreadable("rad_for_lang", f"longer than {MAX_LINE} bytes")
+            continue
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError as e:
+            yield number, _unreadable("utf8", f"not valid UTF-8 (invalid byte at offset {e.start})")
+            continue
+        if text.strip():
+            yield number, text
+
+
+def _unreadable(code: str, why: str) -> Rejected:
+    """The refusal of a line that was not read as text: the rule, never the bytes (G6)."""
+    return Rejected.one(code, "(rad)", f"the line is {why}; nothing of it was read as an event")
+
+
+def _skip_line(stream: IO[bytes]) -> None:
+    """Read past the next newline (or to the end) without holding the line."""
+    while (part := stream.readline(SKIP_READ)) and not part.endswith(b"\n"):
+        pass
 
 
 def _result_line(number: int, r: appending.Outcome) -> dict[str, Any]:
@@ -73,13 +145,18 @@ def _result_line(number: int, r: appending.Outcome) -> dict[str, Any]:
     }
 
 
-def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
-    chunk: list[Any] = []
-    for item in items:
+def _chunks(
+    lines: Iterable[tuple[int, Line]], size: int = BATCH, budget: int = BATCH_BYTES
+) -> Iterator[list[tuple[int, Line]]]:
+    """The lines in groups of at most `size` lines and about `budget` bytes of text."""
+    chunk: list[tuple[int, Line]] = []
+    held = 0
+    for item in lines:
         chunk.append(item)
-        if len(chunk) == size:
+        held += len(item[1]) if isinstance(item[1], str) else 0
+        if len(chunk) == size or held >= budget:
             yield chunk
-            chunk = []
+            chunk, held = [], 0
     if chunk:
         yield chunk
 

@@ -48,10 +48,14 @@ def event(
 
 
 def batch(
-    ledger: Ledger, raws: Sequence[str | bytes | dict[str, Any]], actor: Actor = OPERATOR
+    ledger: Ledger,
+    raws: Sequence[str | bytes | dict[str, Any] | Rejected],
+    actor: Actor = OPERATOR,
 ) -> list[Outcome]:
-    """Append many events in one transaction; per line, the result or the refusal."""
-    lines = [_parse(ledger, raw, actor) for raw in raws]
+    """Append many events in one transaction; per line, the result or the refusal. A
+    Rejected item is a line the entrypoint could not read (not UTF-8, too long): it stays
+    refused and is counted with the other refusals (G6)."""
+    lines = [raw if isinstance(raw, Rejected) else _parse(ledger, raw, actor) for raw in raws]
     wanted = [k for line in lines if isinstance(line, Parsed) for k in line.nycklar]
     out: list[Outcome] = []
     with ledger.locked() as (session, locked):

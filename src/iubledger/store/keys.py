@@ -30,6 +30,18 @@ class KeyCustodyError(RuntimeError):
     """A key file is missing or unsafe."""
 
 
+class KeystoreError(RuntimeError):
+    """The keystore database cannot be read or written (a full disk, an I/O error, a file
+    that cannot be opened). The message names the keystore and the database's own first
+    line, which holds no key, subject or statement."""
+
+    def __init__(self, path: Path, cause: sqlite3.Error) -> None:
+        lines = str(cause).strip().splitlines()
+        reason = lines[0] if lines else type(cause).__name__
+        super().__init__(f"the keystore {path} cannot be used ({reason})")
+        self.path = path
+
+
 def _write_secret(path: Path, data: bytes) -> bool:
     """Create a 0600 file; never overwrite an existing key."""
     try:
@@ -41,13 +53,18 @@ def _write_secret(path: Path, data: bytes) -> bool:
     return True
 
 
-def _read_secret(path: Path) -> bytes:
+def _check_secret(path: Path) -> None:
+    """The key file exists and only its owner may read it."""
     try:
         mode = path.stat().st_mode
     except FileNotFoundError:
         raise KeyCustodyError(f"key file {path.name} is missing: run 'iubledger init'") from None
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise KeyCustodyError(f"key file {path.name} is readable by others: chmod 600 it")
+
+
+def _read_secret(path: Path) -> bytes:
+    _check_secret(path)
     return path.read_bytes()
 
 
@@ -84,14 +101,26 @@ class KeyStore:
 
     @contextmanager
     def _locked(self) -> Iterator[sqlite3.Connection]:
+        """The keystore connection, one user at a time; a database error (a full disk, an
+        I/O error) leaves as a KeystoreError naming the keystore."""
         with self._lock:
-            if self._db is None:
-                _read_secret(self._db_path)  # existence and permission check
-                self._db = sqlite3.connect(
-                    self._db_path, timeout=30, isolation_level=None, check_same_thread=False
-                )
-                self._db.execute("PRAGMA secure_delete=ON")  # gallring leaves no key bytes
-            yield self._db
+            try:
+                if self._db is None:
+                    _check_secret(self._db_path)
+                    self._db = sqlite3.connect(
+                        self._db_path, timeout=30, isolation_level=None, check_same_thread=False
+                    )
+                    self._db.execute("PRAGMA secure_delete=ON")  # gallring leaves no key bytes
+                yield self._db
+            except sqlite3.Error as e:
+                raise KeystoreError(self._db_path, e) from e
+
+    def check(self) -> None:
+        """Raise KeyCustodyError or KeystoreError unless the keystore file is there, safe,
+        and readable (for readiness checks; reads no key)."""
+        _check_secret(self._db_path)
+        with self._locked() as db:
+            db.execute("SELECT 1 FROM subjektnyckel LIMIT 1").fetchall()
 
     def close(self) -> None:
         with self._lock:
@@ -127,10 +156,13 @@ class KeyStore:
             db.execute("BEGIN IMMEDIATE")
             try:
                 db.executemany("INSERT INTO subjektnyckel VALUES (?, ?)", keys.items())
+                db.execute("COMMIT")
             except BaseException:
-                db.execute("ROLLBACK")
+                # SQLite has already rolled back after some errors (a full disk): rolling
+                # back again would hide the error behind "no transaction is active".
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
                 raise
-            db.execute("COMMIT")
 
     def subject_key(self, subjekt: str) -> bytes | None:
         with self._locked() as db:
