@@ -4,4 +4,4 @@ POLICY_VERSION is stamped on every stored event (G4); raise it whenever a rule o
 is stored, dropped, generalised, pseudonymised or sealed changes.
 """
 
-POLICY_VERSION = "1"
+POLICY_VERSION = "2"
