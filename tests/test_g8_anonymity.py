@@ -15,8 +15,14 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 import uuid
+from collections import Counter
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
+from importlib.metadata import packages_distributions
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,6 +31,9 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from conftest import make_beslut
+from iubledger import catalogs
+from iubledger.audit import compliance
+from iubledger.config import Settings, resolve
 from iubledger.decisions.index import Version
 from iubledger.policies.common import beslutets_aldersgrupper
 from iubledger.policies.regimes import apply
@@ -32,6 +41,8 @@ from iubledger.schemas.base import Rejected
 from iubledger.schemas.beslut import BeslutsFil, Regim
 from iubledger.schemas.handelser import HANDELSE
 from iubledger.services import append, decisions
+from iubledger.simulate import simulate
+from iubledger.store.keys import KeyStore
 from iubledger.store.ledger import Ledger
 
 DATUM = date(2025, 11, 17)
@@ -260,9 +271,6 @@ def test_a_group_count_outside_the_bands_is_refused_and_nothing_stored(
 
 def test_the_simulator_builds_only_the_decisions_bands() -> None:
     """The shipped catalogs' widths, and every band a simulated year of them sends."""
-    from iubledger import catalogs
-    from iubledger.simulate import simulate
-
     for name in ("alingsas", "ks-2025-510"):
         fil = BeslutsFil.model_validate_json(catalogs.read(name))
         width = {f"{fil.katalog}/{i.id}": i.dokumentation.aldersintervall for i in fil.insatser}
@@ -272,3 +280,228 @@ def test_the_simulator_builds_only_the_decisions_bands() -> None:
         assert bands, name
         for insats, label in bands:
             assert is_band(label, width[insats]), (insats, label)
+
+
+# -- what is stored, measured: k-anonymity in the compliance report ----------------------------
+
+FRAN, TILL = date(2025, 10, 1), date(2025, 12, 31)
+IDENTITY_FREE = {"radgivning_14_4", "undantag_14_5", "aggregat"}
+K_LINE = "k-anonymitet för lagrade uppgifter"
+
+
+def _records(post: dict[str, Any]) -> list[tuple[str, ...]]:
+    """The oracle's records: one per post, one per person a group count counts."""
+    head = (post["insats"], post["utforare"], str(post["datum"]))
+    if "grupp" in post:
+        return [
+            (*head, g["aldersgrupp"], g["kon"], "tillfalle/grupp")
+            for g in post["grupp"]
+            for _ in range(g["antal"])
+        ]
+    person = post.get("deltagare") or {}
+    return [(*head, person.get("aldersgrupp", "-"), person.get("kon", "-"), post["type"])]
+
+
+def _oracle(ledger: Ledger) -> dict[tuple[str, str], Counter[tuple[str, ...]]]:
+    """Classes of alike records per (insats, regime), counted here without the library."""
+    out: dict[tuple[str, str], Counter[tuple[str, ...]]] = {}
+    for _, e in ledger.records():
+        post = getattr(e, "post", None)
+        if post is None or post["beslut"]["regim"] not in IDENTITY_FREE:
+            continue
+        key = (post["insats"], post["beslut"]["regim"])
+        out.setdefault(key, Counter()).update(_records(post))
+    return out
+
+
+def _row(report: dict[str, Any], insats: str) -> dict[str, Any]:
+    return next(r for r in report["insatser"] if r["insats"] == insats)
+
+
+def _k_lines(row: dict[str, Any]) -> list[dict[str, Any]]:
+    return [x for x in row["kontroller"] if x["kontroll"] == K_LINE]
+
+
+@pytest.fixture(scope="module")
+def simulated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ledger]:
+    """Three weeks of the Alingsås catalog, appended through the services."""
+    root = tmp_path_factory.mktemp("g8-simulated") / "d"
+    s = resolve(str(root), f"sqlite:///{root / 'ledger.sqlite'}")
+    KeyStore(s.key_dir).init()
+    ledger = Ledger(s)
+    try:
+        decisions.import_files(ledger, [("alingsas", catalogs.read("alingsas"))])
+        fil = BeslutsFil.model_validate_json(catalogs.read("alingsas"))
+        events = list(simulate(fil, FRAN, date(2025, 10, 21), seed=5, scale=0.3))
+        results = append.batch(ledger, events)
+        assert not [r for r in results if isinstance(r, Exception)]
+        yield ledger
+    finally:
+        ledger.close()
+
+
+@pytest.mark.backends
+def test_k_and_unique_share_are_what_an_independent_count_gives(simulated: Ledger) -> None:
+    report = compliance.build(simulated, simulated.decision_index(), FRAN, TILL)
+    oracle = _oracle(simulated)
+    assert {regim for _, regim in oracle} == {"radgivning_14_4", "undantag_14_5"}
+    assert report["k_anonymitet"]["bibliotek"].startswith("pyCANON 1.3.6")
+    for (insats, regim), classes in oracle.items():
+        row = _row(report, insats)
+        k = min(classes.values())
+        records = sum(classes.values())
+        unique = sum(1 for n in classes.values() if n == 1)
+        (measured,) = [m for m in row["k_anonymitet"] if m["regim"] == regim]
+        assert measured == {
+            "regim": regim,
+            "k": k,
+            "rader": records,
+            "unika_rader": unique,
+            "andel_unika": round(unique / records, 4),
+            "kvasi_identifierare": ["insats", "utforare", "period", "aldersgrupp", "kon", "typ"],
+            "bibliotek": "pyCANON 1.3.6 (pycanon.anonymity.k_anonymity)",
+        }
+        (found,) = _k_lines(row)
+        assert f"k = {k} ({regim}); {unique} av {records} rader" in found["detalj"]
+        assert "beräknat med pyCANON 1.3.6" in found["detalj"]
+        if regim == "undantag_14_5":
+            assert found["paragraf"] == "14 kap. 5 § SoL"
+            assert found["resultat"] == ("avvikelse" if k < 5 else "uppfyllt")
+        else:
+            assert found["paragraf"] == "14 kap. 4 § SoL"
+            assert found["resultat"] == "information"
+    # Only identity-free insatser are measured.
+    measured = {insats for insats, _ in oracle}
+    for row in report["insatser"]:
+        assert ("k_anonymitet" in row) == (row["insats"] in measured), row["insats"]
+        assert bool(_k_lines(row)) == (row["insats"] in measured), row["insats"]
+
+
+UNDANTAG = "testkommun/1"
+
+
+def _participant(ledger: Ledger, alder: int, kon: str = "kvinna") -> None:
+    """A kontakt, a start and an avslut of one participant, on fixed days."""
+    base = {"insats": UNDANTAG, "utforare": "samtalsstod"}
+    deltagare = {"alder": alder, "kon": kon}
+    kontakt = {
+        **base,
+        "id": str(uuid.uuid4()),
+        "type": "kontakt",
+        "datum": "2025-11-17",
+        "deltagare": deltagare,
+        "informerad_om_ansokan": True,
+    }
+    append.event(ledger, kontakt)
+    link = {"oppnad_av": kontakt["id"]}
+    start = {
+        **base,
+        **link,
+        "id": str(uuid.uuid4()),
+        "type": "start",
+        "datum": "2025-11-17",
+        "deltagare": deltagare,
+        "fakta": {"folkbokford_i_kommunen": True},
+    }
+    append.event(ledger, start)
+    avslut = {**base, **link, "id": str(uuid.uuid4()), "type": "avslut", "datum": "2025-11-24"}
+    append.event(ledger, avslut)
+
+
+def _group_session(ledger: Ledger, antal: int) -> None:
+    append.event(
+        ledger,
+        {
+            "id": str(uuid.uuid4()),
+            "type": "tillfalle",
+            "insats": UNDANTAG,
+            "utforare": "samtalsstod",
+            "datum": "2025-11-20",
+            "grupp": [
+                {"aldersgrupp": "40-44", "kon": "kvinna", "antal": antal},
+                {"aldersgrupp": "50-54", "kon": "man", "antal": antal},
+            ],
+        },
+    )
+
+
+@pytest.fixture
+def undantag(ledger: Ledger) -> Ledger:
+    decisions.import_files(ledger, [("undantag.json", json.dumps(make_beslut("undantag_14_5")))])
+    return ledger
+
+
+@pytest.mark.backends
+def test_every_combination_five_times_is_no_deviation(undantag: Ledger) -> None:
+    for alder in (40, 41, 42, 43, 44):  # one band: 40-44
+        _participant(undantag, alder)
+    _group_session(undantag, 5)
+    report = compliance.build(undantag, undantag.decision_index(), FRAN, TILL)
+    row = _row(report, UNDANTAG)
+    (measured,) = row["k_anonymitet"]
+    assert measured["regim"] == "undantag_14_5"
+    assert (measured["k"], measured["rader"], measured["unika_rader"]) == (5, 25, 0)
+    (found,) = _k_lines(row)
+    assert found["resultat"] == "uppfyllt"
+    assert "datumprecision" not in found["detalj"]
+    assert report["sammanfattning"]["avvikelser"] == 0
+
+
+@pytest.mark.backends
+def test_a_unique_record_is_k_1_and_a_deviation_with_the_remedy(undantag: Ledger) -> None:
+    for alder in (40, 41, 42, 43, 44):
+        _participant(undantag, alder)
+    _group_session(undantag, 5)
+    # Alone in 65-69: the kontakt and the start are unique; the avslut, which stores no
+    # person, joins the five others of its day.
+    _participant(undantag, 67, "man")
+    report = compliance.build(undantag, undantag.decision_index(), FRAN, TILL)
+    row = _row(report, UNDANTAG)
+    (measured,) = row["k_anonymitet"]
+    assert (measured["k"], measured["rader"], measured["unika_rader"]) == (1, 28, 2)
+    (found,) = _k_lines(row)
+    assert found["paragraf"] == "14 kap. 5 § SoL"
+    assert found["resultat"] == "avvikelse"
+    assert found["detalj"].startswith("k = 1 (undantag_14_5); 2 av 28 rader (7.1 %)")
+    for remedy in ("datumprecision", "aldersintervall", "minst 5 gånger", "pyCANON 1.3.6"):
+        assert remedy in found["detalj"]
+    assert report["sammanfattning"]["avvikelser"] == 1
+
+
+@pytest.mark.backends
+def test_the_compliance_table_names_the_library(
+    undantag: Ledger, settings: Settings, run_cli: Any
+) -> None:
+    _participant(undantag, 40)
+    undantag.close()
+    result = run_cli(["report", "compliance", "--from", "2025-10-01", "--to", "2025-12-31"])
+    assert result.exit_code == 0, result.output
+    flat = " ".join(result.output.split())
+    assert "k-anonymitet för lagrade uppgifter" in flat
+    assert "pyCANON 1.3.6" in flat
+    assert "Avvikelse" in flat
+
+
+def test_pycanon_anonymity_imports_only_numpy_and_pandas() -> None:
+    """Why pyCANON may be installed without its declared dependencies (Makefile,
+    requirements-nodeps.lock): the part used loads none of them, and every package it
+    loads is pinned in requirements.lock."""
+    code = (
+        "import sys; before = set(sys.modules); import pycanon.anonymity; "
+        "print(' '.join(sorted({m.split('.')[0] for m in set(sys.modules) - before})))"
+    )
+    run = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    loaded = set(run.stdout.split())
+    assert {"pycanon", "numpy", "pandas"} <= loaded
+    declared = {"beartype", "docutils", "pyreadstat", "reportlab", "scipy", "tabulate", "typer"}
+    assert not loaded & declared
+    owners = packages_distributions()
+    dists = {canonical(d) for m in loaded for d in owners.get(m, [])}
+    lock = Path(__file__).parents[1] / "requirements.lock"
+    pinned = {canonical(line.split("==")[0]) for line in lock.read_text().split() if "==" in line}
+    assert dists - {"pycanon"} <= pinned, dists - pinned
+    assert {"numpy", "pandas"} <= pinned
+
+
+def canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()

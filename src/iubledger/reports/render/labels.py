@@ -74,6 +74,11 @@ ETIKETTER = {
     "k": "k",
     "celler": "Celler",
     "sma_celler": "Små celler",
+    "rader": "Rader",
+    "unika_rader": "Unika rader",
+    "andel_unika": "Andel unika",
+    "kvasi_identifierare": "Kvasi-identifierare",
+    "bibliotek": "Beräknat med",
     "summor": "Summor",
 }
 
@@ -101,6 +106,7 @@ VARDEN = {
     "upphävt": "Upphävt",
     "uppfyllt": "Uppfyllt",
     "avvikelse": "Avvikelse",
+    "information": "Information",
     "manad": "månad",
     "vecka": "vecka",
     "dag": "dag",
