@@ -313,7 +313,7 @@ def build(
                 f"k per insats över alla lagrade poster ({anonymity.KVASI_TEXT}): "
                 "se respektive insats."
             ),
-            "bibliotek": anonymity.BIBLIOTEK,
+            "k_per_insats_beraknat_med": anonymity.BIBLIOTEK,
         },
     }
 

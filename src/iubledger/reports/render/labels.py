@@ -79,6 +79,7 @@ ETIKETTER = {
     "andel_unika": "Andel unika",
     "kvasi_identifierare": "Kvasi-identifierare",
     "bibliotek": "Beräknat med",
+    "k_per_insats_beraknat_med": "k per insats beräknat med",
     "summor": "Summor",
 }
 
