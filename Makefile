@@ -7,9 +7,15 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: demo test lint clean bench
 
-$(STAMP): requirements.lock pyproject.toml
+# pyCANON (k-anonymity in the compliance report) comes in a separate step, without its
+# declared dependencies: its metadata pins exact old versions of unrelated packages (typer,
+# numpy, pandas, scipy, reportlab, ...) that conflict with requirements.lock, while the part
+# used, pycanon.anonymity, imports only numpy and pandas, pinned there. See
+# requirements-nodeps.lock.
+$(STAMP): requirements.lock requirements-nodeps.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -r requirements-nodeps.lock
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $(STAMP)
 

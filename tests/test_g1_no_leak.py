@@ -553,3 +553,119 @@ def test_value_given_in_the_same_input_never_reaches_storage_via_the_note(
         assert leaks([value], _error_text(refused)) == []
     stored = _db_bytes(shared_ledger.settings.data_dir)
     assert leaks([value], stored) == []
+
+
+# -- deltagardata: never a personnummer, not even in the name or the free text ------------------
+
+PNR_BORN = "850312"
+PNR_SERIAL = "123"
+#: A samordningsnummer carries the birth day + 60 (lag 2022:1697).
+SNR_BORN = "850372"
+
+
+def _spellings(yymmdd: str) -> list[tuple[str, str]]:
+    """Every spelling the scan knows for the number of `yymmdd`: (id, text)."""
+    tail = PNR_SERIAL + str(luhn(yymmdd + PNR_SERIAL))
+    full = "19" + yymmdd
+    return [
+        ("12", f"{full}{tail}"),
+        ("12-", f"{full}-{tail}"),
+        ("12-space", f"{full} {tail}"),
+        ("12-nbsp", f"{full}\xa0{tail}"),
+        ("12-endash", f"{full}\u2013{tail}"),
+        ("12-spaced-dash", f"{full} - {tail}"),
+        ("10", f"{yymmdd}{tail}"),
+        ("10-", f"{yymmdd}-{tail}"),
+        ("10-space", f"{yymmdd} {tail}"),
+        ("10-nbsp", f"{yymmdd}\xa0{tail}"),
+        ("10-endash", f"{yymmdd}\u2013{tail}"),
+        ("10-spaced-dash", f"{yymmdd} - {tail}"),
+        ("10-plus", f"{yymmdd}+{tail}"),  # as written for someone born in 1885
+    ]
+
+
+PNR_CASES = [
+    pytest.param(kind, text, field, id=f"{kind}-{spelling}-{field}")
+    for kind, born in (("personnummer", PNR_BORN), ("samordningsnummer", SNR_BORN))
+    for spelling, text in _spellings(born)
+    for field in ("deltagare.namn", "anteckning")
+]
+
+
+def _deltagardata_event(**kw: Any) -> dict[str, Any]:
+    return _event("kontakt", "deltagardata", informerad_om_ansokan=True, **kw)
+
+
+@pytest.mark.backends
+@pytest.mark.parametrize("kind, text, field", PNR_CASES)
+def test_deltagardata_refuses_a_personnummer_in_the_name_or_the_free_text(
+    shared_ledger: Ledger, kind: str, text: str, field: str
+) -> None:
+    """G1 under deltagardata: the name and the free text are sealed and shown by `identity
+    show`, so a personnummer or samordningsnummer written there is refused; the refusal
+    names the field and the rule, never the value, and nothing is stored."""
+    deltagare = {"namn": "Åsa Sjöström", "kon": "kvinna"}
+    note = "Samtal om oro."
+    if field == "deltagare.namn":
+        deltagare["namn"] = f"Åsa Sjöström {text}"
+    else:
+        note = f"Samtal om oro, uppgav {text} idag."
+    before = shared_ledger.recorder.max_notification_id()
+    with pytest.raises(Rejected) as refused:
+        append.event(shared_ledger, _deltagardata_event(deltagare=deltagare, anteckning=note))
+    assert shared_ledger.recorder.max_notification_id() == before
+    problems = refused.value.problems
+    assert [(p.code, p.field) for p in problems] == [("personnummer_i_fritext", field)]
+    assert kind in problems[0].message
+    assert "deltagardata" in problems[0].message
+    digits = re.sub(r"[^0-9]", "", text)
+    needles = [text, digits, digits[-10:], digits[-10:-4]]
+    assert leaks(needles, _error_text(refused.value)) == []
+    assert leaks(needles, _db_bytes(shared_ledger.settings.data_dir)) == []
+
+
+@pytest.mark.parametrize(
+    "written",
+    ["19{d}.{t}", "{d}/{t}", "{d0}{d1} {d2}{d3} {d4}{d5} {t0}{t1} {t2}{t3}", "({d}) {t}"],
+    ids=["dots", "slash", "groups", "brackets"],
+)
+def test_deltagardata_refuses_the_given_personnummer_in_any_separators(
+    shared_ledger: Ledger, written: str
+) -> None:
+    """The personnummer given in the same event is found in the free text whatever its
+    separators (the scan's `given` values)."""
+    pnr = f"19{PNR_BORN}-{PNR_SERIAL}{luhn(PNR_BORN + PNR_SERIAL)}"
+    tail = pnr[-4:]
+    written = written.format(
+        d=PNR_BORN,
+        t=tail,
+        **{f"d{n}": c for n, c in enumerate(PNR_BORN)},
+        **{f"t{n}": c for n, c in enumerate(tail)},
+    )
+    deltagare = {"personnummer": pnr, "namn": "Åsa Sjöström", "kon": "kvinna"}
+    before = shared_ledger.recorder.max_notification_id()
+    with pytest.raises(Rejected) as refused:
+        append.event(
+            shared_ledger,
+            _deltagardata_event(deltagare=deltagare, anteckning=f"Uppgav {written}."),
+        )
+    assert shared_ledger.recorder.max_notification_id() == before
+    assert [(p.code, p.field) for p in refused.value.problems] == [
+        ("personnummer_i_fritext", "anteckning")
+    ]
+    assert leaks([pnr, written, pnr[2:8]], _error_text(refused.value)) == []
+
+
+def test_deltagardata_keeps_names_and_phone_numbers_in_the_free_text(
+    shared_ledger: Ledger,
+) -> None:
+    """Only the personnummer is refused: a name, a phone number or an e-mail address in the
+    free text is documented (sealed) under this regime."""
+    note = "Åsa Sjöström ringde från 070-123 45 67, åsa@example.se."
+    deltagare = {"personnummer": f"19{PNR_BORN}-{PNR_SERIAL}{luhn(PNR_BORN + PNR_SERIAL)}"}
+    stored = append.event(
+        shared_ledger,
+        _deltagardata_event(deltagare={**deltagare, "namn": "Åsa Sjöström"}, anteckning=note),
+    )
+    opened = identity.open_sealed(shared_ledger, uuid.UUID(stored["deltagande"]))
+    assert opened == {"namn": "Åsa Sjöström", "anteckningar": [note]}

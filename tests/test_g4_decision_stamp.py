@@ -129,7 +129,7 @@ def test_every_post_names_decision_version_regime_and_policy(ledger: Ledger) -> 
             ledger,
             {**event("villkorskontroll", "2025-11-15"), **base, "utfall": "oklart", "fakta": {}},
         )
-        grupp = [{"aldersgrupp": "30-39", "kon": "kvinna", "antal": 4}]
+        grupp = [{"aldersgrupp": "30-34", "kon": "kvinna", "antal": 4}]
         append.event(ledger, {**event("tillfalle", "2025-11-17"), **base, "grupp": grupp})
 
     index = ledger.decision_index()

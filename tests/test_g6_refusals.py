@@ -331,8 +331,17 @@ def test_identity_in_free_text_is_refused(ledger: Ledger, insats: str, kind: str
 
 @pytest.mark.parametrize("insats", ["full", "deltagardata"])
 def test_identity_in_free_text_is_sealed_where_documented(ledger: Ledger, insats: str) -> None:
-    for note, _ in NOTES.values():
-        accept(ledger, event("kontakt", insats, deltagare=DELTAGARE, anteckning=note))
+    """Sealed where identity is documented (14 kap. 3 §), except a personnummer or
+    samordningsnummer under deltagardata, which is never documented there (G1)."""
+    for kind, (note, value) in NOTES.items():
+        e = event("kontakt", insats, deltagare=DELTAGARE, anteckning=note)
+        if insats == "deltagardata" and kind in ("personnummer", "samordningsnummer"):
+            err = refuse(ledger, e, value)
+            assert {(p.code, p.field) for p in err.problems} == {
+                ("personnummer_i_fritext", "anteckning")
+            }
+            continue
+        accept(ledger, e)
 
 
 @pytest.mark.parametrize("insats", [i for i in G1_INSATSER if i != "aggregat"])

@@ -227,6 +227,48 @@ def test_undantag_with_sarskilda_skal_accepted(ledger: Ledger, beslut_dict: Besl
     ]
 
 
+# --- age bands where no identity is documented (14 kap. 4–5 § SoL, G8) ---------------------
+
+IDENTITY_FREE = ("radgivning_14_4", "undantag_14_5", "aggregat")
+
+
+@pytest.mark.parametrize("bredd", [1, 2, 4])
+@pytest.mark.parametrize("regim", IDENTITY_FREE)
+def test_narrow_age_bands_refused_where_no_identity_is_documented(
+    ledger: Ledger, beslut_dict: BeslutDict, regim: str, bredd: int
+) -> None:
+    """A band of one year is an exact age: with gender and date it can single a person out."""
+    fil = beslut_dict(regim)
+    fil["insatser"][0]["dokumentation"]["aldersintervall"] = bredd
+    err = refused(ledger, fil)
+    assert codes(err) == {"aldersintervall_for_smalt"}
+    (problem,) = err.problems
+    assert problem.field == "insatser.0.dokumentation.aldersintervall"
+    assert problem.message.startswith("insats 1: ")
+    assert "minst 5 år" in problem.message
+    assert "14 kap. 5 § SoL" in problem.message
+
+
+@pytest.mark.parametrize("bredd", [5, 10, 20])
+@pytest.mark.parametrize("regim", IDENTITY_FREE)
+def test_age_bands_of_five_years_or_more_accepted(
+    ledger: Ledger, beslut_dict: BeslutDict, regim: str, bredd: int
+) -> None:
+    fil = beslut_dict(regim)
+    fil["insatser"][0]["dokumentation"]["aldersintervall"] = bredd
+    assert decisions.import_files(ledger, sources(fil)).imported == [("testkommun/1", 1)]
+
+
+@pytest.mark.parametrize("regim", ["full_14_3", "deltagardata"])
+def test_narrow_age_bands_allowed_where_identity_is_documented(
+    ledger: Ledger, beslut_dict: BeslutDict, regim: str
+) -> None:
+    """Under 14 kap. 3 § the person is documented anyway; the width is the nämnd's choice."""
+    fil = beslut_dict(regim)
+    fil["insatser"][0]["dokumentation"]["aldersintervall"] = 1
+    assert decisions.import_files(ledger, sources(fil)).imported == [("testkommun/1", 1)]
+
+
 # --- validity over time: no overlap, amendments only forward --------------------------------
 
 

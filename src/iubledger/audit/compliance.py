@@ -3,6 +3,16 @@
 
 Every check says in words which paragraph it checks; refused events are counted by rule,
 never shown.
+
+14 kap. 5 § SoL (G8): for every insats whose records are stored under an identity-free
+regime, the k-anonymity and the share of unique records over the stored quasi-identifiers
+(insats, utförare, period, åldersgrupp, kön, händelsetyp) are computed with the library
+pyCANON (`audit/anonymity.py`), per regime the records were stored under. Under undantag
+k < 5 is a deviation, with the remedy (a coarser `datumprecision`, a wider
+`aldersintervall`); under 14 kap. 4 § and counts only it is shown as information. The
+report names the library. pyCANON is installed without its declared dependencies, whose
+exact old pins conflict with this project's; the part used needs only numpy and pandas
+(see the Makefile and `requirements-nodeps.lock`).
 """
 
 from __future__ import annotations
@@ -13,6 +23,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from iubledger.audit import anonymity
 from iubledger.decisions.index import DecisionIndex, Version
 from iubledger.policies.textscan import scan
 from iubledger.reports.participation import scope
@@ -61,13 +72,41 @@ def _minor(band: str | None) -> bool:
     return int(band.split("-", 1)[1]) < 18
 
 
-def _line(paragraf: str, kontroll: str, ok: bool, detalj: str) -> dict[str, Any]:
+def _line(paragraf: str, kontroll: str, ok: bool | None, detalj: str) -> dict[str, Any]:
+    """A check: met, a deviation, or (None) information the law sets no bar for."""
     return {
         "paragraf": paragraf,
         "kontroll": kontroll,
-        "resultat": "uppfyllt" if ok else "avvikelse",
+        "resultat": "information" if ok is None else "uppfyllt" if ok else "avvikelse",
         "detalj": detalj,
     }
+
+
+K_KONTROLL = "k-anonymitet för lagrade uppgifter"
+K_ATGARD = (
+    "Åtgärd: nämnden kan besluta om grövre datumprecision (fältet datumprecision, t.ex. "
+    "månad i stället för vecka) eller bredare åldersgrupper (fältet aldersintervall, t.ex. "
+    f"10 år) så att varje kombination förekommer minst {K_ANONYMITET} gånger."
+)
+
+
+def _k_line(regim: Regim, m: anonymity.Matning) -> dict[str, Any]:
+    """14 kap. 5 § SoL (G8): k of the records stored under `regim`; below K_ANONYMITET a
+    deviation under undantag, information under the other identity-free regimes."""
+    low = m.k < K_ANONYMITET
+    detalj = (
+        f"k = {m.k} ({regim.value}); {m.unika} av {m.rader} rader "
+        f"({100 * m.andel_unika:.1f} %) är ensamma om sin kombination av "
+        f"{anonymity.KVASI_TEXT} ({anonymity.RAD_TEXT}); beräknat med {anonymity.BIBLIOTEK}"
+    )
+    if regim is Regim.undantag_14_5:
+        return _line(
+            "14 kap. 5 § SoL",
+            K_KONTROLL,
+            not low,
+            detalj + (f". Under {K_ANONYMITET} kan enskilda pekas ut. {K_ATGARD}" if low else ""),
+        )
+    return _line(PARAGRAF[regim], K_KONTROLL, None, detalj)
 
 
 def _complete(paragraf: str, kontroll: str, part: int, whole: int) -> dict[str, Any]:
@@ -92,6 +131,7 @@ def build(
     c: dict[str, Counter[str]] = defaultdict(Counter)
     leaks: dict[str, list[int]] = defaultdict(list)
     cells: Counter[tuple[str, str, str, str]] = Counter()
+    qi: dict[str, dict[Regim, list[anonymity.Rad]]] = defaultdict(lambda: defaultdict(list))
     for position, e in ledger.records():
         post = post_of(e)
         if post is None or post.insats not in covered:
@@ -104,6 +144,7 @@ def build(
         c[i][f"regim:{regim.value}"] += 1
         if regim in IDENTITY_FREE:
             c[i]["granskade"] += 1
+            qi[i][regim].extend(anonymity.rader(post))
             text = post.anteckning
             if _keys(e.post) & IDENTITETSNYCKLAR or (text and scan(text, today=day)):
                 leaks[i].append(position)
@@ -170,6 +211,8 @@ def build(
                     ),
                 )
             )
+        matt = {r: m for r, recs in qi[i].items() if (m := anonymity.mat(recs))}
+        lines += [_k_line(r, m) for r, m in sorted(matt.items())]
         if n["start_krav"]:
             lines.append(
                 _complete(
@@ -218,16 +261,19 @@ def build(
                     f"oklara {outcomes['oklart']}; hänvisningar {n['hanvisning']}",
                 )
             )
-        rows.append(
-            {
-                "insats": i,
-                "namn": v.insats.namn,
-                "regim": regim.value,
-                "paragraf": PARAGRAF[regim],
-                "poster": n["poster"],
-                "kontroller": lines,
-            }
-        )
+        row: dict[str, Any] = {
+            "insats": i,
+            "namn": v.insats.namn,
+            "regim": regim.value,
+            "paragraf": PARAGRAF[regim],
+            "poster": n["poster"],
+            "kontroller": lines,
+        }
+        if matt:
+            row["k_anonymitet"] = [
+                {"regim": r.value, **m.as_json()} for r, m in sorted(matt.items())
+            ]
+        rows.append(row)
 
     small = sorted((k for k, m in cells.items() if m < K_ANONYMITET))
     with ledger.transaction() as session:
@@ -263,8 +309,11 @@ def build(
             "sma_celler": len(small),
             "text": (
                 f"{len(small)} av {len(cells)} celler har färre än {K_ANONYMITET} starter; "
-                "små grupper kan göra enskilda identifierbara tillsammans med andra uppgifter."
+                "små grupper kan göra enskilda identifierbara tillsammans med andra uppgifter. "
+                f"k per insats över alla lagrade poster ({anonymity.KVASI_TEXT}): "
+                "se respektive insats."
             ),
+            "k_per_insats_beraknat_med": anonymity.BIBLIOTEK,
         },
     }
 

@@ -2,7 +2,8 @@
 
 11 kap. 5 § SoL: IUB only by nämnd decision, only for personliga behov, never for the
 insatser the law excludes. 14 kap. 5 § SoL: undantag only for särskilda skäl, stated,
-per specific insats.
+per specific insats; and, under every regime that documents no identity (14 kap. 4 §,
+14 kap. 5 §, counts only), age bands at least MINSTA_ALDERSINTERVALL years wide (G8).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from iubledger.decisions.index import DecisionIndex, Upphavande
 from iubledger.schemas.base import Problem
 from iubledger.schemas.beslut import (
     IDENTITY_FREE,
+    PARAGRAF,
     UTESLUTNA_FORMER,
     BeslutsFil,
     InsatsBeslut,
@@ -27,6 +29,11 @@ LAGENS_IKRAFTTRADANDE = date(2025, 7, 1)
 
 _EKONOMISKT = re.compile(r"ekonomiskt\s+bist[aå]nd|f[oö]rs[oö]rjningsst[oö]d", re.IGNORECASE)
 _UTESLUTEN_BENAMNING = re.compile(r"\bkontakt(person|familj)", re.IGNORECASE)
+#: 14 kap. 5 § SoL (G8): the narrowest age band where no identity is documented. A band of
+#: one year is an exact age, which with gender and date can single a person out ("ensamt
+#: eller tillsammans med övriga uppgifter"). The same floor holds for 14 kap. 4 § and for
+#: counts only: their records and group counts carry the same age bands.
+MINSTA_ALDERSINTERVALL = 5
 
 
 def _plain(text: str) -> str:
@@ -71,6 +78,18 @@ def _insats_problems(n: int, i: InsatsBeslut) -> list[Problem]:
                 f"{at}.dokumentation.sarskilda_skal",
                 f"insats {i.id}: undantag enligt 14 kap. 5 § SoL kräver att nämnden anger "
                 "särskilda skäl",
+            )
+        )
+    bredd = i.dokumentation.aldersintervall
+    if i.dokumentation.regim in IDENTITY_FREE and bredd < MINSTA_ALDERSINTERVALL:
+        out.append(
+            Problem(
+                "aldersintervall_for_smalt",
+                f"{at}.dokumentation.aldersintervall",
+                f"insats {i.id}: under {i.dokumentation.regim.value} "
+                f"({PARAGRAF[i.dokumentation.regim]}) dokumenteras åldern bara i åldersgrupper "
+                f"om minst {MINSTA_ALDERSINTERVALL} år (14 kap. 5 § SoL: uppgifter som ensamma "
+                f"eller tillsammans med andra kan röja identitet); beslutet anger {bredd} år",
             )
         )
     out += _date_precision_problems(at, i)

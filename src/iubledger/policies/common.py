@@ -1,7 +1,8 @@
 """What every documentation regime shares (14 kap. 3–5 § SoL).
 
 The checks every event passes before any regime looks at it (a personnummer that parses,
-a birth date not after the event), the rules a regime chooses from (the free-text scan of
+a birth date not after the event, a group session's age bands among the decision's bands),
+the rules a regime chooses from (the free-text scan of
 the identity-free regimes; gender and age documented at start, 14 kap. 3 § SoL), and the
 record being built: the event's own fields, the decision stamp (G4) and a note, by field
 name only, of what was done to each identity field. Nothing here writes anything: keys
@@ -13,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cache
 from typing import Any, Protocol
 
 from iubledger.decisions.index import Version
@@ -60,10 +62,46 @@ Policy = Callable[[Version, UtforarHandelse, str, Keys], Dokumentation]
 Check = Callable[[UtforarHandelse, Deltagare, Personnummer | None, Regim], list[Problem]]
 
 
+#: The oldest age the ledger accepts (`Deltagare.alder`); no band starts above it.
+HOGSTA_ALDER = 120
+
+
 def aldersgrupp(alder: int, bredd: int) -> str:
     """Generalise an exact age to a band of the decision's width (default 5 years)."""
     lo = alder // bredd * bredd
     return f"{lo}-{lo + bredd - 1}"
+
+
+@cache
+def beslutets_aldersgrupper(bredd: int) -> frozenset[str]:
+    """14 kap. 5 § SoL (G8): the age bands a decision of width `bredd` allows.
+
+    A band is `lo-(lo+bredd-1)` with `lo` a multiple of `bredd` up to HOGSTA_ALDER, written
+    as `aldersgrupp` writes it; an open top band `lo+` is allowed at such a multiple too
+    (the union of the decision's bands from `lo` up: coarser than any one of them, never
+    finer). Nothing else: not `37-37`, not `30-39` under width 5, not `05-09`.
+    """
+    starts = range(0, HOGSTA_ALDER + 1, bredd)
+    return frozenset({aldersgrupp(lo, bredd) for lo in starts} | {f"{lo}+" for lo in starts})
+
+
+def _age_band_problems(h: UtforarHandelse, bredd: int) -> list[Problem]:
+    """A group session's counts only in the decision's age bands (14 kap. 5 § SoL, G8):
+    a free label could carry an exact age ("37-37"). The message names the rule and the
+    width, never the label."""
+    grupp = getattr(h, "grupp", None) or []
+    return [
+        Problem(
+            "aldersgrupp_ej_i_beslutet",
+            f"grupp.{n}.aldersgrupp",
+            f"the age band is not one of the decision's bands: aldersintervall {bredd} years, "
+            f"each band from a multiple of {bredd} to the year before the next (an open top "
+            f"band 'N+' only with N a multiple of {bredd}); 14 kap. 5 § SoL: age is "
+            "documented only in the decision's bands",
+        )
+        for n, g in enumerate(grupp)
+        if g.aldersgrupp not in beslutets_aldersgrupper(bredd)
+    ]
 
 
 def _age(d: Deltagare, pn: Personnummer | None, day: date) -> int | None:
@@ -215,12 +253,14 @@ class Underlag:
 
 
 def checked(version: Version, h: UtforarHandelse, *checks: Check) -> Underlag:
-    """The event's personnummer and birth date checked, then the regime's own checks in
-    order; refused (naming field and rule, never the value, G6) on any problem. The
-    record starts with the event's own fields and the decision stamp (G4)."""
+    """The event's personnummer and birth date and a group session's age bands checked,
+    then the regime's own checks in order; refused (naming field and rule, never the value,
+    G6) on any problem. The record starts with the event's own fields and the decision
+    stamp (G4)."""
     regim = version.insats.dokumentation.regim
     d = h.deltagare or Deltagare()
     pn, problems = _identity_problems(h, d)
+    problems += _age_band_problems(h, version.insats.dokumentation.aldersintervall)
     for check in checks:
         problems += check(h, d, pn, regim)
     if problems:

@@ -74,6 +74,12 @@ ETIKETTER = {
     "k": "k",
     "celler": "Celler",
     "sma_celler": "Små celler",
+    "rader": "Rader",
+    "unika_rader": "Unika rader",
+    "andel_unika": "Andel unika",
+    "kvasi_identifierare": "Kvasi-identifierare",
+    "bibliotek": "Beräknat med",
+    "k_per_insats_beraknat_med": "k per insats beräknat med",
     "summor": "Summor",
 }
 
@@ -101,6 +107,7 @@ VARDEN = {
     "upphävt": "Upphävt",
     "uppfyllt": "Uppfyllt",
     "avvikelse": "Avvikelse",
+    "information": "Information",
     "manad": "månad",
     "vecka": "vecka",
     "dag": "dag",
