@@ -23,24 +23,16 @@ from __future__ import annotations
 import secrets
 
 from iubledger.decisions.index import Version
-from iubledger.policies.common import (
-    Dokumentation,
-    Keys,
-    checked,
-    identity_in_free_text,
-    person_at_start,
-)
+from iubledger.policies import radgivning_14_4
+from iubledger.policies.common import Dokumentation, Keys
 from iubledger.schemas.handelser import UtforarHandelse
 
 
 def document(version: Version, h: UtforarHandelse, subjekt: str, keys: Keys) -> Dokumentation:
-    """Gender and age band only; free text without identifiers; no pseudonym."""
-    u = checked(version, h, identity_in_free_text, person_at_start)
-    u.keep_gender_and_age_band()
-    if h.anteckning is not None:
-        u.falt["anteckning"] = h.anteckning
-    u.mark_not_kept(generalised=("personnummer", "fodelsedatum", "alder"))
-    return u.dokumentation()
+    """Gender and age band only; free text without identifiers; no pseudonym: the fields
+    14 kap. 4 § keeps. What 14 kap. 5 § adds is in where they go: dates at the decision's
+    period (`schemas/period.py`) and records that link nothing (`services/unlinked.py`)."""
+    return radgivning_14_4.document(version, h, subjekt, keys)
 
 
 def new_besokskod() -> str:
