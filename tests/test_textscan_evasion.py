@@ -53,6 +53,8 @@ EVASIONS: list[tuple[str, Kind]] = [
     (f"Pnr ⟦{D} - {N}⟧ noterat.", "personnummer"),
     (f"Pnr ⟦{D}_{N}⟧ noterat.", "personnummer"),
     (f"Pnr ⟦{D} -- {N}⟧ noterat.", "personnummer"),
+    (f"Pnr ⟦{D}~{N}⟧ noterat.", "personnummer"),
+    (f"Pnr ⟦{D}|{N}⟧ noterat.", "personnummer"),
     (f"Pnr ⟦{D}\u2014{N}⟧ noterat.", "personnummer"),  # em dash
     (f"Pnr ⟦{D}\u2212{N}⟧ noterat.", "personnummer"),  # minus sign
     (f"Pnr ⟦{D}\u2011{N}⟧ noterat.", "personnummer"),  # non-breaking hyphen
@@ -61,6 +63,8 @@ EVASIONS: list[tuple[str, Kind]] = [
     (f"Pnr ⟦19{D}.{N}⟧ noterat.", "personnummer"),
     (f"Pnr ⟦1985 04 12-{N}⟧ noterat.", "personnummer"),
     ("Pnr ⟦85 04 12 12 30⟧ noterat.", "personnummer"),
+    (f"Pnr ⟦85/04/12-{N}⟧ noterat.", "personnummer"),
+    (f"Pnr ⟦{','.join(PNR)}⟧ noterat.", "personnummer"),
     (f"Pnr ⟦{' '.join(D)} - {' '.join(N)}⟧ noterat.", "personnummer"),
     # personnummer: other digits and invisible characters
     (f"Pnr ⟦{fullwidth(D + '-' + N)}⟧ noterat.", "personnummer"),
@@ -84,6 +88,8 @@ EVASIONS: list[tuple[str, Kind]] = [
     ("Ring ⟦+46 (0)70 123 45 67⟧ i morgon.", "telefon"),
     ("Ring ⟦+46 (0) 70-123 45 67⟧ i morgon.", "telefon"),
     ("Ring ⟦(+46) 70 123 45 67⟧ i morgon.", "telefon"),
+    ("Ring ⟦+46 (70) 123 45 67⟧ i morgon.", "telefon"),
+    ("Ring ⟦(070)-123 45 67⟧ i morgon.", "telefon"),
     ("Ring ⟦+46.70.123.45.67⟧ i morgon.", "telefon"),
     ("Ring ⟦+46-70-123-45-67⟧ i morgon.", "telefon"),
     ("Ring ⟦0046701234567⟧ i morgon.", "telefon"),
@@ -114,6 +120,7 @@ EVASIONS: list[tuple[str, Kind]] = [
     ("Mejl ⟦anna.svensson(at)post(dot)example(dot)com⟧ idag.", "epost"),
     ("Mejl ⟦anna＠example.se⟧ idag.", "epost"),
     ("Mejl ⟦anna﹫example．se⟧ idag.", "epost"),
+    ("Mejl ⟦anna＠example。se⟧ idag.", "epost"),
     ("Mejl ⟦anna @ example . se⟧ idag.", "epost"),
     (f"Mejl ⟦an{ZWSP}na@exam{SHY}ple.se⟧ idag.", "epost"),
     ("Mejl ⟦\u0430nna@\u0435xample.se⟧ idag.", "epost"),  # Cyrillic а, е

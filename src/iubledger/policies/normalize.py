@@ -47,8 +47,10 @@ __all__ = ["View", "digit_view", "fold", "join_lines"]
 
 _LINE_BREAKS = frozenset("\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029")
 _DASHES = frozenset("\u2212\u2043\u02d7\u2796\ufe58")
+#: Ideographic full stops, label separators like "." in domain names (IDNA, RFC 3490 3.1).
+_FULL_STOPS = frozenset("\u3002\uff61")
 _BREAK_BETWEEN_DIGITS = re.compile(r"(?<=[0-9])[ \t]*\n[ \t\n]*(?=[0-9])")
-_LONE_DIGITS = re.compile(r"(?<![0-9])[0-9](?P<sep>[ .\-/])[0-9](?:(?P=sep)[0-9]){1,}(?![0-9])")
+_LONE_DIGITS = re.compile(r"(?<![0-9])[0-9](?P<sep>[ .,\-/])[0-9](?:(?P=sep)[0-9]){1,}(?![0-9])")
 _LETTER_BY_DIGIT = re.compile(r"[0-9][^\W\d_]|[^\W\d_][0-9]")
 _ALNUM_RUN = re.compile(r"[^\W_]+")
 _DIGIT = re.compile(r"[0-9]")
@@ -164,6 +166,8 @@ def _fold_char(char: str) -> str:
             out.append(str(unicodedata.decimal(part)))
         elif unicodedata.category(part) == "Pd" or part in _DASHES:
             out.append("-")
+        elif part in _FULL_STOPS:
+            out.append(".")
         elif part in _LINE_BREAKS:
             out.append("\n")
         elif part.isspace():

@@ -8,6 +8,13 @@ its normalised reading (`iubledger.policies.normalize`: NFKC, format characters 
 look-alike letters of other scripts folded, case and diacritics ignored), numbers with
 any separators, e-mail with "(at)"/"[dot]"/"snabel-a"/"punkt" spelled out. A `Hit`
 carries offsets in the text as written only, never the matched value.
+
+Not found, to keep ordinary notes clean: numbers written in words; letters standing for
+digits other than those the confusables table lists (O for 0, l for 1); an ISO birth
+date and the number after a space ("1985-04-12 1230", read as a date and a count); a
+line break inside a group of a landline number; a name spelled differently ("Anderson"),
+in digits ("K4rin"), with ASCII look-alikes (I for l, rn for m) or split by a plain space
+between pieces of two letters or more ("Ny man").
 """
 
 from __future__ import annotations
@@ -29,12 +36,12 @@ Kind = Literal[
 ]
 
 _DIGIT_GROUP = re.compile(r"[0-9]+")
-#: What may stand between the digit groups of one personnummer: a dot, or spaces or line
-#: breaks around at most two of - + / _ (any dash is "-" in the view); not ". " (a
-#: sentence ends there).
-_PNR_GAP = re.compile(r"\.|[ \t\n]{0,2}(?:[-+/_][ \t\n]{0,2}){0,2}")
+#: What may stand between the digit groups of one personnummer: one or two punctuation
+#: marks or symbols, or spaces or line breaks around at most two of - + / _ (any dash is
+#: "-" in the view); not ". " or ", " (a sentence goes on there).
+_PNR_GAP = re.compile(r"[^\w\s]{1,2}|[ \t\n]{0,2}(?:[-+/_][ \t\n]{0,2}){0,2}")
 #: The gaps that may repeat inside a regrouped personnummer ("85 04 12 12 30").
-_REGROUP_GAPS = frozenset({" ", ".", "-"})
+_REGROUP_GAPS = frozenset({" ", ".", "-", "/"})
 _DASHES = frozenset({"-", " - ", "+", " + "})
 _PNR_LENGTHS = (10, 12)
 _PNR_NUMBER = 4
@@ -44,8 +51,9 @@ _PNR_NUMBER = 4
 _PHONE_SEP = r"(?: ?[-/] ?|\.|[ \n])"
 _TELEFON = re.compile(
     r"(?<![0-9+])(?<![0-9][-./:])"
-    rf"(?:(?P<landskod>\((?:\+ ?|00 ?)46\)|(?:\+ ?|00 ?)46){_PHONE_SEP}?(?:\(0\){_PHONE_SEP}?)?"
-    r"|\((?P<riktnummer>0[0-9]{1,3})\) ?)?"
+    rf"(?:(?P<landskod>\((?:\+ ?|00 ?)46\)|(?:\+ ?|00 ?)46){_PHONE_SEP}?"
+    rf"(?:\(0\){_PHONE_SEP}?|\((?P<omrade>0?[1-9][0-9]{{0,2}})\){_PHONE_SEP}?)?"
+    rf"|\((?P<riktnummer>0[0-9]{{1,3}})\){_PHONE_SEP}?)?"
     r"(?(landskod)|(?(riktnummer)|(?=0)))"
     rf"(?P<nummer>[0-9]{{1,10}}(?:{_PHONE_SEP}[0-9]{{1,10}}){{0,5}})(?![0-9])"
 )
@@ -306,8 +314,8 @@ def _telefon_end(text: str, match: re.Match[str], *, mobile_only: bool) -> int |
     groups = list(_DIGIT_GROUP.finditer(text, match.start("nummer"), match.end("nummer")))
     digits = [group[0] for group in groups]
     seps = [text[a.end() : b.start()].strip() or " " for a, b in pairwise(groups)]
-    if match["riktnummer"]:
-        digits.insert(0, match["riktnummer"])
+    if match["riktnummer"] or match["omrade"]:
+        digits.insert(0, match["riktnummer"] or "0" + match["omrade"].removeprefix("0"))
         seps.insert(0, "")
     elif match["landskod"]:
         digits[0] = digits[0] if digits[0].startswith("0") else "0" + digits[0]
