@@ -203,8 +203,9 @@ def _personnummer_hits(view: View, today: date, *, regrouped: bool) -> Iterator[
 
     Date and number are together or apart with any separator ("850412.1230",
     "850412 / 1230"); with `regrouped` also in further groups ("85 04 12-12 30") when all
-    gaps but the one before the number are alike and the run does not go on, neither in
-    the same style (a list of counts is not one number) nor without a space ("2001-01").
+    gaps but the one before the number are alike and the run does not go on in the same
+    style (a list of counts is not one number). No run goes on without a space
+    ("150320 2002-01-01" is a count and a date).
     """
     text = view.text
     groups = [m.span() for m in _DIGIT_GROUP.finditer(text)]
@@ -251,6 +252,8 @@ def _gap_kind(gap: str) -> str:
 
 def _one_number(sizes: list[int], gaps: list[str], before: str | None, after: str | None) -> bool:
     """Whether digit groups of these sizes, with these gaps, read as one personnummer."""
+    if any(gap is not None and " " not in gap for gap in (before, after)):
+        return False  # the run goes on without a space ("150320 2002-01-01")
     if not gaps:
         return True
     number_at = sum(sizes) - _PNR_NUMBER
@@ -269,8 +272,7 @@ def _one_number(sizes: list[int], gaps: list[str], before: str | None, after: st
         return False  # the date whole, the number split: a date and a time ("19960415 20.00")
     if gaps[boundary] not in others | _DASHES:
         return False  # a date then another number ("1985-04-12 1500 kr")
-    # The run must not go on, neither in its own style nor tightly ("2001-01").
-    return all(gap is None or (gap not in others and " " in gap) for gap in (before, after))
+    return not others & {before, after}  # a list of counts in the same style goes on
 
 
 def _pnr_kind(digits: str, today: date) -> Kind | None:
