@@ -13,9 +13,10 @@ decision without them); every participant of that insats is then documented like
   and end, dropout reason, group counts) as given.
 - Free text: stored only when the scan finds no identifier in it, of a known shape or
   given in the same event, in any spelling; otherwise the event is refused (G1).
-- Linking visits: a random besökskod, never derived from identity, is handed to the
-  participant at start; the store keeps it with the participation's start and in its
-  link table, so that later events can name the participation without naming the person.
+- Dates: at the decision's `datumprecision`, a week by default, never the day (G8).
+- Linking visits: nothing in the log links two records; a random besökskod, never derived
+  from identity, is handed to the participant at start and kept only keyed-hashed in the
+  link state outside the log, deleted when the participation ends (`services/unlinked.py`).
 """
 
 from __future__ import annotations
