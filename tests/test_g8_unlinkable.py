@@ -257,6 +257,11 @@ def test_a_follow_up_finds_its_participation_only_while_it_is_open(ledger: Ledge
         append.event(ledger, _event("tillfalle", insats, day + timedelta(days=8), besokskod=kod))
     assert refused.value.problems[0].code == "okand_besokskod"
     assert kod not in str(refused.value)
+    url = ledger.settings.database_url
+    if url.startswith("sqlite:///"):  # the file's bytes, free pages and WAL included
+        path = Path(url.removeprefix("sqlite:///"))
+        stored = b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*"))
+        assert kod.encode() not in stored
 
 
 def test_idle_link_state_is_deleted_after_the_decisions_months(ledger: Ledger) -> None:
