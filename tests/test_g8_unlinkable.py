@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from conftest import KATALOG, make_beslut
 from iubledger.config import resolve
@@ -29,7 +29,7 @@ from iubledger.schemas.base import Rejected
 from iubledger.schemas.period import label, start
 from iubledger.services import append, decisions, export, reports
 from iubledger.store import tables
-from iubledger.store.lank import Lankar
+from iubledger.store.lank import purge_idle
 from iubledger.store.ledger import Ledger
 
 pytestmark = pytest.mark.backends
@@ -276,9 +276,8 @@ def test_idle_link_state_is_deleted_after_the_decisions_months(ledger: Ledger) -
         ),
     )
     with ledger.transaction() as session:
-        lankar = Lankar(session, ledger.keys)  # type: ignore[arg-type]
-        assert lankar.purge_idle(datetime.now(UTC).date()) == 0
-        assert lankar.purge_idle(datetime.now(UTC).date() + timedelta(days=31)) == 1
+        assert purge_idle(session, datetime.now(UTC).date()) == 0
+        assert purge_idle(session, datetime.now(UTC).date() + timedelta(days=31)) == 1
         assert session.execute(select(func.count()).select_from(tables.lank_nyckel)).scalar() == 0
 
 
@@ -349,3 +348,23 @@ def test_over_http_nothing_links_and_the_besokskod_is_never_exported(
     assert len(mine) == 5
     assert len({r["id"] for r in mine}) == 5
     assert {r["data"]["post"]["datum"] for r in mine} == {"2025-W45"}
+
+
+def test_an_append_deletes_idle_link_state_before_it_looks_anything_up(ledger: Ledger) -> None:
+    insats = _decide(ledger, "undantag_14_5")
+    day = date(2025, 9, 1)
+    kontakt = _event("kontakt", insats, day)
+    append.event(ledger, kontakt)
+    started = append.event(
+        ledger,
+        _event(
+            "start", insats, day, deltagare={"kon": "man", "alder": 40}, oppnad_av=kontakt["id"]
+        ),
+    )
+    with ledger.transaction() as session:  # the decision's months of inactivity have passed
+        session.execute(update(tables.lank).values(gallras=datetime.now(UTC).date()))
+    with pytest.raises(Rejected) as refused:
+        append.event(ledger, _event("tillfalle", insats, day, besokskod=started["besokskod"]))
+    assert refused.value.problems[0].code == "okand_besokskod"
+    with ledger.transaction() as session:
+        assert session.execute(select(func.count()).select_from(tables.lank)).scalar() == 0

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -30,6 +31,7 @@ from iubledger.services import unlinked
 from iubledger.store import batch as stored
 from iubledger.store.batch import Parsed, Work
 from iubledger.store.keys import PendingKeys
+from iubledger.store.lank import purge_idle
 from iubledger.store.ledger import Ledger
 
 Outcome = dict[str, Any] | Rejected | Forbidden
@@ -59,6 +61,7 @@ def batch(
     wanted = [k for line in lines if isinstance(line, Parsed) for k in line.nycklar]
     out: list[Outcome] = []
     with ledger.locked() as (session, locked):
+        purge_idle(session, datetime.now(UTC).date())  # linkage outside the log (G8)
         results = stored.stored_results(session, wanted)
         work = Work(
             session,

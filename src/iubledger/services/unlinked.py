@@ -74,7 +74,7 @@ def stage(
     work.keys.keep()
     opens = lank is None and h.type in ("kontakt", "villkorskontroll", "start")
     if opens:
-        lank = Lank(insats=h.insats, utforare=h.utforare)
+        lank = Lank(insats=h.insats)
         new_keys.append(lankar.nyckel("klient", line.nyckel))
     result: dict[str, Any] = {}
     if lank is not None:
@@ -127,7 +127,6 @@ def _course(
         return None, []
     course = Lank(
         insats=agg.insats,
-        utforare=agg.utforare,
         typer=list(agg.typer),
         villkor_utfall=agg.villkor_utfall,
         startdatum=agg.startdatum,

@@ -27,7 +27,6 @@ class Lank(Forlopp):
     checked and to carry its derived facts (visit number, change in wellbeing)."""
 
     insats: str
-    utforare: str
     typer: list[str] = field(default_factory=list)
     villkor_utfall: str | None = None
     startdatum: str | None = None
@@ -86,15 +85,17 @@ class Lankar:
         self.session.execute(delete(tables.lank_nyckel).where(tables.lank_nyckel.c.lank == lank.id))
         self.session.execute(delete(tables.lank).where(tables.lank.c.id == lank.id))
 
-    def purge_idle(self, today: date) -> int:
-        """Delete the states idle past their decision's months; how many."""
-        idle = select(tables.lank.c.id).where(tables.lank.c.gallras <= today)
-        self.session.execute(delete(tables.lank_nyckel).where(tables.lank_nyckel.c.lank.in_(idle)))
-        done = self.session.execute(delete(tables.lank).where(tables.lank.c.gallras <= today))
-        n: int = done.rowcount  # type: ignore[attr-defined]
-        return n
-
 
 def idle_until(activity: date, months: int) -> date:
     """The day a state idle since `activity` is deleted (months counted as 30 days)."""
     return activity + timedelta(days=30 * months)
+
+
+def purge_idle(session: Session, today: date) -> int:
+    """Delete the states idle past their decision's months (and the keys that find them);
+    how many. Run by every append transaction, before its lines look anything up."""
+    idle = select(tables.lank.c.id).where(tables.lank.c.gallras <= today)
+    session.execute(delete(tables.lank_nyckel).where(tables.lank_nyckel.c.lank.in_(idle)))
+    done = session.execute(delete(tables.lank).where(tables.lank.c.gallras <= today))
+    n: int = done.rowcount  # type: ignore[attr-defined]
+    return n
