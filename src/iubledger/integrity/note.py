@@ -52,7 +52,7 @@ class Verifier:
     @classmethod
     def parse(cls, text: str) -> Verifier:
         """A verifier key string; NoteError when malformed or its key ID does not match."""
-        parts = text.strip().split("+")
+        parts = text.strip().split("+", 2)  # the name and key id hold no '+', the key may
         if len(parts) != 3 or not _NAME.match(parts[0]):
             raise NoteError("not a verifier key: expected <name>+<key id>+<key>")
         try:

@@ -196,7 +196,9 @@ class _Model:
         )
         active = {(r.dag, r.insats, r.nyckel) for r in conn.execute(select(deltagande.aktiv))}
         counts = +self.counts
-        wrong = sorted((k for k in stored.keys() | counts.keys() if stored[k] != counts[k]), key=str)
+        wrong = sorted(
+            (k for k in stored.keys() | counts.keys() if stored[k] != counts[k]), key=str
+        )
         if wrong:
             dag, insats, _, matt, _ = wrong[0]
             res.add(
