@@ -3,9 +3,10 @@ checkpoints and the witness cosignatures, in a folder an auditor verifies offlin
 the ledger's public key alone — no data dir, no database, no private key (G5).
 
 Files: `records.jsonl` (one stored row per line: id, originator_id, originator_version,
-topic, base64 state, in log order), `checkpoints.jsonl` (one checkpoint per line, as
-`checkpoint --json` prints it), `cosignatures.jsonl` (the cosigned checkpoint text, the
-cosignature line and the witness's verifier key).
+topic, base64 state, and the leaf hash the log holds for it, in log order),
+`checkpoints.jsonl` (one checkpoint per line, as `checkpoint --json` prints it),
+`cosignatures.jsonl` (the cosigned checkpoint text, the cosignature line and the
+witness's verifier key).
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ def write(out: Path, source: Source) -> int:
     n = 0
     with (out / RECORDS).open("w", encoding="utf-8") as f:
         for rows in source.pages():
+            logged = source.nodes(n, n + len(rows)) or {}
             for r in rows:
                 oid = r.originator_id
                 oid = UUID(bytes=bytes(oid)) if isinstance(oid, bytes | memoryview) else oid
@@ -57,6 +59,7 @@ def write(out: Path, source: Source) -> int:
                     "originator_version": r.originator_version,
                     "topic": r.topic,
                     "state": base64.b64encode(bytes(r.state)).decode(),
+                    "leaf": logged[(0, n)].hex() if (0, n) in logged else None,
                 }
                 f.write(json.dumps(line) + "\n")
                 n += 1
@@ -75,13 +78,16 @@ def write(out: Path, source: Source) -> int:
 
 
 class BundleSource:
-    """verify's `Source` over a bundle folder: no stored tree, nothing to decode."""
+    """verify's `Source` over a bundle folder: the leaves the log held, nothing to decode."""
+
+    interior = False
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         for name in (RECORDS, CHECKPOINTS, COSIGNATURES):
             if not (folder / name).is_file():
                 raise BundleError(f"{folder}: not an audit bundle ({name} is missing)")
+        self._leaves: dict[int, bytes] = {}
 
     def _lines(self, name: str) -> Iterator[tuple[int, Any]]:
         try:
@@ -114,11 +120,16 @@ class BundleSource:
         return found, lines
 
     def logged(self) -> CompactRange | int | None:
-        return None
+        """The tree over the leaves the bundle says the log held (streamed once)."""
+        tree = CompactRange()
+        for _, d in self._lines(RECORDS):
+            tree.append(_hash(d.get("leaf") if isinstance(d, dict) else None))
+        return tree
 
     def pages(self) -> Iterator[list[Any]]:
         page: list[Row] = []
         for number, d in self._lines(RECORDS):
+            self._leaves[number - 1] = _hash(d.get("leaf") if isinstance(d, dict) else None)
             try:
                 page.append(
                     Row(
@@ -138,4 +149,15 @@ class BundleSource:
             yield page
 
     def nodes(self, start: int, end: int) -> dict[Node, bytes] | None:
-        return None
+        """The logged leaves of the page just read (then forgotten: memory stays flat)."""
+        found = {(0, i): self._leaves.pop(i) for i in range(start, end) if i in self._leaves}
+        return found
+
+
+def _hash(value: Any) -> bytes:
+    """A logged leaf as given (hex), or 32 zero bytes when missing or malformed."""
+    try:
+        h = bytes.fromhex(value)
+    except (TypeError, ValueError):
+        return bytes(32)
+    return h if len(h) == 32 else bytes(32)

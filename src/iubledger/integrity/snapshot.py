@@ -45,6 +45,8 @@ def snapshot(engine: Engine) -> Iterator[Connection]:
 class StoreSource:
     """verify's `Source` over a snapshot connection; `events` is the recorder's table."""
 
+    interior = True
+
     def __init__(self, conn: Connection, events: str) -> None:
         self.conn = conn
         self.events = events

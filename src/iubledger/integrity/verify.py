@@ -80,6 +80,9 @@ class Result:
 class Source(Protocol):
     """What verify reads: the log's records as stored and what was said about them."""
 
+    #: Whether `nodes` holds the interior nodes too (a bundle holds only the leaves).
+    interior: bool
+
     def checkpoints(self) -> list[Checkpoint]: ...
 
     def cosignatures(self) -> tuple[list[Cosignature], int]:
@@ -124,7 +127,8 @@ def verify(
             position = tree.size
             leaf = _leaf(res, row, position, decode, observe)
             for level, idx, h in tree.append(leaf):
-                _compare(res, stored, bad, level, idx, h, position, logged is not None)
+                if level == 0 or source.interior:
+                    _compare(res, stored, bad, level, idx, h, position, logged is not None)
             if tree.size in expected:
                 roots[tree.size] = tree.root()
                 _check_roots(res, expected[tree.size], tree.root(), position)
@@ -132,9 +136,9 @@ def verify(
     res.records = tree.size
     _ends(res, tree, logged, expected)
     _continuity(res, signed, tree.size)
-    _chain(res, signed, roots, source if logged is not None else None, tree.size)
+    _chain(res, signed, roots, source if source.interior else None, tree.size)
     _witnesses(res, cosigs, stored_cosigs, roots, tree.size)
-    if saved is not None and res.ok and saved.tree_size <= tree.size and logged is not None:
+    if saved is not None and res.ok and saved.tree_size <= tree.size and source.interior:
         proof = consistency_proof(saved.tree_size, tree.size, _subtrees(source, tree.size))
         if not consistent(
             saved.tree_size, tree.size, bytes.fromhex(saved.root), tree.root(), proof
