@@ -660,3 +660,47 @@ def signed(leaf_hashes: list[bytes], key: nacl.signing.SigningKey, origin: str) 
     for leaf in leaf_hashes:
         tree.append(leaf)
     return checkpoints.sign(tree, key, origin, EVERY, datetime.now(UTC))
+
+
+# -- API keys a database edit cannot promote -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        "UPDATE iub_api_nyckel SET roll = 'admin' WHERE roll = 'utforare'",
+        "UPDATE iub_api_nyckel SET organisation = 'annan' WHERE roll = 'utforare'",
+        "UPDATE iub_api_nyckel SET insatser = NULL WHERE roll = 'utforare'",
+        "UPDATE iub_api_nyckel SET aterkallad = NULL",
+        "UPDATE iub_api_nyckel SET insatser = 'not json' WHERE roll = 'utforare'",
+    ],
+)
+def test_api_key_row_edited_is_refused_as_an_invalid_key(copy: Path, edit: str) -> None:
+    from api_support import client_for
+    from iubledger.api.app import create_app
+    from iubledger.services.apikeys import ApiKeys
+
+    settings = resolve(str(copy), None)
+    ledger = Ledger(settings)
+    try:
+        keys = ApiKeys.of(ledger)
+        token, _ = keys.create("utforare", organisation=UTFORARE, insatser=[INSATS])
+        revoked, made = keys.create("tillsyn")
+        keys.revoke(made.nyckel_id)
+        assert keys.authenticate(token) is not None and keys.authenticate(revoked) is None
+    finally:
+        ledger.close()
+    with db(copy) as con:
+        con.execute(edit)
+    ledger = Ledger(settings)
+    try:
+        unrevoked = "aterkallad" in edit  # only the revoked key's row was edited
+        assert (ApiKeys.of(ledger).authenticate(token) is None) is not unrevoked
+        assert ApiKeys.of(ledger).authenticate(revoked) is None
+    finally:
+        ledger.close()
+    with client_for(create_app(settings)) as client:
+        refused = [revoked, "iub_000000000000_" + "x" * 43] + ([] if unrevoked else [token])
+        for t in refused:
+            r = client.get("/v1/whoami", headers={"Authorization": f"Bearer {t}"})
+            assert r.status_code == 401, r.text

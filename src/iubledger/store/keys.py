@@ -187,11 +187,27 @@ class KeyStore:
             ).fetchone()
         return None if row is None else bytes(row[0])
 
+    def revoke(self, nyckel_id: str) -> None:
+        """Remember an API key's revocation here, outside the database: a database edit
+        cannot take it back."""
+        with self._locked() as db:
+            db.execute(_REVOKED)
+            db.execute("INSERT OR IGNORE INTO aterkallad VALUES (?)", (nyckel_id,))
+
+    def revoked(self, nyckel_id: str) -> bool:
+        with self._locked() as db:
+            db.execute(_REVOKED)
+            row = db.execute("SELECT 1 FROM aterkallad WHERE nyckel_id = ?", (nyckel_id,))
+            return row.fetchone() is not None
+
     def shred(self, subjekt: str) -> bool:
         """Gallring: delete the subject key; its seals can never be opened again (G3)."""
         with self._locked() as db:
             deleted = db.execute("DELETE FROM subjektnyckel WHERE subjekt = ?", (subjekt,)).rowcount
         return deleted > 0
+
+
+_REVOKED = "CREATE TABLE IF NOT EXISTS aterkallad (nyckel_id TEXT PRIMARY KEY)"
 
 
 class PendingKeys:
