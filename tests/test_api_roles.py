@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import nacl.signing
 import pytest
 
 from api_support import (
@@ -32,6 +33,8 @@ from api_support import (
 )
 from iubledger.api.app import create_app
 from iubledger.config import Settings
+from iubledger.integrity import note
+from iubledger.integrity.note import Verifier
 
 ROLES = ["admin", "namnd", "namnd_annan", "utforare", "utforare_begransad", "utforare_annan"]
 ROLES.append("tillsyn")
@@ -76,7 +79,21 @@ def api(tmp_path_factory: pytest.TempPathFactory, _initialised_data_dir: Path) -
         created = a.call("admin", "POST", "/v1/keys", body={"roll": "tillsyn"})
         assert created.status_code == 201, created.text
         a.spare_key = created.json()["nyckel_id"]
+        cp = a.call("tillsyn", "GET", "/v1/checkpoint").json()
+        COSIGNED.update(note=cosign(cp["note"]), witness=WITNESS.text())
         yield a
+
+
+#: A witness's cosignature of the seeded store's checkpoint (filled by the fixture).
+WITNESS_KEY = nacl.signing.SigningKey.generate()
+WITNESS = Verifier("ivo.se/test", WITNESS_KEY.verify_key, note.COSIGNATURE_V1)
+COSIGNED: dict[str, str] = {}
+
+
+def cosign(checkpoint_note: str) -> str:
+    text = checkpoint_note.split("\n\n")[0] + "\n"
+    sig = note.cosign(text, WITNESS.name, WITNESS_KEY, 1_764_547_200)  # a Monday, 00:00 UTC
+    return checkpoint_note + sig.line()
 
 
 @dataclass(frozen=True)
@@ -128,6 +145,7 @@ ENDPOINTS: dict[str, tuple[Call, set[str]]] = {
         {"tillsyn"},
     ),
     "verify": (Call("POST", "/v1/verify"), {"tillsyn"}),
+    "cosign": (Call("POST", "/v1/cosignatures", body=lambda: dict(COSIGNED)), {"tillsyn"}),
     "replay": (Call("GET", "/v1/replay", params={"as_of": "2025-12-01"}), {"tillsyn"}),
     "export": (Call("GET", "/v1/export"), {"tillsyn"}),
     "identity_access_log": (Call("GET", "/v1/audit/identity-access"), {"tillsyn"}),

@@ -39,11 +39,11 @@ from iubledger import catalogs
 from iubledger.config import resolve
 from iubledger.integrity import checkpoints
 from iubledger.integrity.merkle import verify_consistency
-from iubledger.integrity.verify import verify
 from iubledger.projections.deltagande import matt
 from iubledger.schemas.base import Rejected
 from iubledger.schemas.beslut import BeslutsFil
 from iubledger.services import append, decisions, integrity, reports
+from iubledger.services.integrity import verify
 from iubledger.simulate import main_lines
 from iubledger.store.ledger import Ledger
 

@@ -45,11 +45,11 @@ from conftest import resent
 from iubledger import catalogs
 from iubledger.cli import app
 from iubledger.config import resolve
-from iubledger.integrity.verify import verify
 from iubledger.projections import runner
 from iubledger.projections.deltagande import Participation, matt
 from iubledger.schemas.beslut import BeslutsFil
 from iubledger.services import append, decisions, integrity, reports
+from iubledger.services.integrity import verify
 from iubledger.simulate import main_lines
 from iubledger.store import tables
 from iubledger.store.keys import KeyStore

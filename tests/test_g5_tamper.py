@@ -40,9 +40,10 @@ from iubledger.config import resolve
 from iubledger.integrity import checkpoints, merkle
 from iubledger.integrity import log as merkle_log
 from iubledger.integrity.checkpoints import Checkpoint
-from iubledger.integrity.verify import verify
+from iubledger.integrity.note import Verifier
 from iubledger.schemas.beslut import BeslutsFil
 from iubledger.services import append, decisions, integrity
+from iubledger.services.integrity import verify
 from iubledger.simulate import simulate
 from iubledger.store.keys import KeyStore
 from iubledger.store.ledger import Ledger
@@ -277,9 +278,11 @@ def rewrite_merkle(con: sqlite3.Connection) -> list[bytes]:
     return current
 
 
-def resign_checkpoints(con: sqlite3.Connection, above: int, key: nacl.signing.SigningKey) -> None:
+def resign_checkpoints(
+    con: sqlite3.Connection, above: int, key: nacl.signing.SigningKey, origin: str
+) -> None:
     """Replace every stored checkpoint larger than `above` by one of the current records,
-    signed with `key`."""
+    signed with `key` under the ledger's name."""
     current = leaves(con)
     sizes = [
         s
@@ -288,7 +291,7 @@ def resign_checkpoints(con: sqlite3.Connection, above: int, key: nacl.signing.Si
         )
     ]
     for size in sizes:
-        cp = checkpoints.sign(tree_of(current[:size]), key, datetime.now(UTC))
+        cp = checkpoints.sign(tree_of(current[:size]), key, origin, EVERY, datetime.now(UTC))
         con.execute(
             "UPDATE iub_checkpoint SET root = ?, timestamp = ?, key_id = ?, signature = ? "
             "WHERE tree_size = ?",
@@ -300,6 +303,10 @@ def resign_checkpoints(con: sqlite3.Connection, above: int, key: nacl.signing.Si
                 size,
             ),
         )
+
+
+def origin_of(data_dir: Path) -> str:
+    return (data_dir / "keys" / "origin").read_text(encoding="utf-8")
 
 
 # -- verifying -----------------------------------------------------------------------------
@@ -613,26 +620,34 @@ def stored_tree(data_dir: Path, size: int) -> merkle.CompactRange:
 
 
 def forge(store: Store, how: str) -> dict[str, Any]:
+    """The auditor's checkpoint file with its signed note altered, or re-signed."""
     cp = json.loads(store.saved_file.read_text(encoding="utf-8"))
+    origin, size, root, every, blank, signature, end = cp["note"].split("\n")
     other = nacl.signing.SigningKey.generate()
     if how == "root":
-        cp["root"] = cp["root"][:-1] + ("0" if cp["root"][-1] != "0" else "1")
+        digest = bytearray(base64.b64decode(root))
+        digest[-1] ^= 1
+        root = base64.b64encode(bytes(digest)).decode()
     elif how == "tree_size":
-        cp["tree_size"] += 1
-    elif how == "timestamp":
-        cp["timestamp"] = "2020-01-01T00:00:00+00:00"
+        size = str(int(size) + 1)
+    elif how == "policy":
+        every = "every 100000"
     else:
         tree = stored_tree(store.data_dir, store.saved.tree_size)
         assert tree.root().hex() == store.saved.root  # the true root, re-signed
-        resigned = checkpoints.sign(tree, other, datetime.now(UTC)).as_json()
+        resigned = checkpoints.sign(tree, other, origin, EVERY, datetime.now(UTC)).note()
         if how == "other_key_same_key_id":
-            resigned["key_id"] = cp["key_id"]
-        cp = resigned
-    return cp
+            key_id = base64.b64decode(signature.split(" ")[2])[:4]
+            sig = base64.b64decode(resigned.split("\n")[5].split(" ")[2])[4:]
+            resigned = resigned.replace(
+                resigned.split("\n")[5].split(" ")[2], base64.b64encode(key_id + sig).decode()
+            )
+        return {"note": resigned}
+    return {"note": "\n".join([origin, size, root, every, blank, signature, end])}
 
 
 @pytest.mark.parametrize(
-    "how", ["root", "tree_size", "timestamp", "other_key", "other_key_same_key_id"]
+    "how", ["root", "tree_size", "policy", "other_key", "other_key_same_key_id"]
 )
 def test_forged_checkpoint_refused(store: Store, tmp_path: Path, how: str) -> None:
     forged = tmp_path / "forged.json"
@@ -711,18 +726,21 @@ def test_consistent_rewrite_without_stored_checkpoints_caught_by_saved(
     change_and_rewrite(copy, position)
     with db(copy) as con:
         con.execute("DELETE FROM iub_checkpoint WHERE tree_size > ?", (position,))
-    assert check(copy, None)["ok"] is True  # nothing signed covers it but the auditor's file
+    # The checkpoints dropped leave more unsigned records than the policy allows.
+    kept = max(s for s in store.checkpoint_sizes if s <= position)
+    alone = check(copy, None)
+    assert_caught_at(alone, kept, "unsigned_tail")
+    assert found(alone) == {(kept, "unsigned_tail")}
     data = check(copy, store.saved_file)
     last = store.saved.tree_size - 1
-    assert_caught_at(data, last, "root_mismatch")
-    assert found(data) == {(last, "root_mismatch")}
+    assert found(data) == {(last, "root_mismatch"), (kept, "unsigned_tail")}
 
 
 def test_consistent_rewrite_with_resigned_checkpoints(store: Store, copy: Path) -> None:
     position = 700
     change_and_rewrite(copy, position)
     with db(copy) as con:
-        resign_checkpoints(con, position, nacl.signing.SigningKey.generate())
+        resign_checkpoints(con, position, nacl.signing.SigningKey.generate(), origin_of(copy))
     data = check(copy, store.saved_file)
     last = store.saved.tree_size - 1
     assert_caught_at(data, last, "root_mismatch")
@@ -817,7 +835,7 @@ def test_receipt_inclusion_proofs_verify(store: Store) -> None:
         assert data["position"] == position
         cp = Checkpoint.from_json(data["checkpoint"])
         assert cp.tree_size == signed  # the latest covering checkpoint
-        assert checkpoints.signature_ok(cp, vk)
+        assert checkpoints.signature_ok(cp, Verifier(origin_of(store.data_dir), vk))
         leaf = bytes.fromhex(data["leaf_hash"])
         assert leaf == stored[position]  # recomputed from the record as stored
         proof = [bytes.fromhex(h) for h in data["proof"]]
@@ -871,38 +889,26 @@ def test_consistency_between_every_pair_of_checkpoints(store: Store) -> None:
         ledger.close()
 
 
-def _cp(size: int, at: datetime) -> Checkpoint:
-    return Checkpoint(size, "00" * 32, at.isoformat(timespec="seconds"), "k", "")
-
-
 @given(
     every=st.integers(1, 50),
     seconds=st.integers(1, 100),
-    known=st.tuples(st.integers(1, 200), st.integers(0, 500)),
-    later=st.tuples(st.integers(0, 200), st.integers(0, 500)),
+    known=st.integers(0, 200),
+    later=st.integers(0, 200),
     size=st.integers(0, 400),
-    now=st.integers(0, 1000),
+    elapsed=st.integers(0, 1000),
 )
 def test_a_known_checkpoint_not_due_means_the_stored_latest_is_not_due(
-    every: int,
-    seconds: int,
-    known: tuple[int, int],
-    later: tuple[int, int],
-    size: int,
-    now: int,
+    every: int, seconds: int, known: int, later: int, size: int, elapsed: int
 ) -> None:
     """The ledger skips the look-up of the latest checkpoint while the one it knows says
-    'not due': sound only if no later checkpoint (bigger and newer) can say 'due'."""
-    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    'not due': sound only if no later checkpoint (bigger, seen no earlier) can say 'due'."""
     policy = checkpoints.Policy(every=every, seconds=seconds)
-    k = _cp(known[0], t0 + timedelta(seconds=known[1]))
-    stored = _cp(known[0] + later[0], t0 + timedelta(seconds=known[1] + later[1]))
-    at = t0 + timedelta(seconds=known[1] + later[1] + now)
-    size = max(size, stored.tree_size)
-    if not checkpoints.due(k, size, at, policy):
-        assert not checkpoints.due(stored, size, at, policy)
-    assert checkpoints.due(None, size, at, policy) == (size > 0)
-    assert not checkpoints.due(stored, stored.tree_size, at, policy)
+    stored = known + later
+    size = max(size, stored)
+    if not checkpoints.due(known, size, elapsed, policy):
+        assert not checkpoints.due(stored, size, elapsed, policy)
+    assert checkpoints.due(0, size, elapsed, policy) == (size > 0)
+    assert not checkpoints.due(stored, stored, elapsed, policy)
 
 
 def test_checkpoint_signed_at_least_every_n_records(
@@ -910,7 +916,8 @@ def test_checkpoint_signed_at_least_every_n_records(
 ) -> None:
     every = 50
     monkeypatch.setenv("IUBLEDGER_CHECKPOINT_EVERY", str(every))
-    ledger = new_ledger(fresh_dir(scratch))
+    data_dir = fresh_dir(scratch)
+    ledger = new_ledger(data_dir)
     try:
         rng = random.Random("g5-every")
         for _ in range(237):
@@ -924,21 +931,29 @@ def test_checkpoint_signed_at_least_every_n_records(
     finally:
         ledger.close()
     sizes = [cp.tree_size for cp in signed]
-    assert sizes[0] == size - 237  # the decision import, one commit
+    # The decision import is one commit of more than `every` records: signed inside it.
+    assert size - 237 > every and sizes[0] == every
     assert all(0 < b - a <= every for a, b in pairwise(sizes))
     assert size - sizes[-1] < every
+    verifier = Verifier(origin_of(data_dir), vk)
     for cp in signed:
-        assert cp.key_id == checkpoints.key_id(vk)
-        vk.verify(cp.message(), base64.b64decode(cp.signature))  # raises if bad
-        assert (
-            cp.message()
-            == (
-                f"iubledger\n{cp.tree_size}\n"
-                f"{base64.b64encode(bytes.fromhex(cp.root)).decode()}\n{cp.timestamp}\n"
-            ).encode()
+        assert cp.key_id == verifier.key_id.hex()
+        assert cp.every == every
+        text = (
+            f"{verifier.name}\n{cp.tree_size}\n"
+            f"{base64.b64encode(bytes.fromhex(cp.root)).decode()}\nevery {every}\n"
         )
+        vk.verify(text.encode(), base64.b64decode(cp.signature))  # raises if bad
+        assert (
+            cp.note()
+            == f"{text}\n\u2014 {verifier.name} "
+            + base64.b64encode(verifier.key_id + base64.b64decode(cp.signature)).decode()
+            + "\n"
+        )
+        assert datetime.fromisoformat(cp.timestamp).weekday() == 0
+        assert datetime.fromisoformat(cp.timestamp).time() == datetime.min.time()
         assert bytes.fromhex(cp.root) == merkle.root(stored[: cp.tree_size])
-        other = nacl.signing.SigningKey.generate().verify_key
+        other = Verifier(verifier.name, nacl.signing.SigningKey.generate().verify_key)
         assert not checkpoints.signature_ok(cp, other)
     assert result.ok
     assert result.checkpoints_checked == len(signed)

@@ -78,7 +78,8 @@ def sees_decision(actor: Actor, beslut_id: str, *, named_utforare: bool) -> bool
 #: What each role may do over HTTP (least privilege). The command line is the operator's.
 #: utforare: append for itself, read its own receipts and the decisions naming it;
 #: namnd: its own decisions and suppressed reports; tillsyn: read and verify everything
-#: but sealed identity, never write; admin: keys and identity recovery, nothing else.
+#: but sealed identity, never write but a witness cosignature; admin: keys and identity
+#: recovery, nothing else.
 PERMISSIONS: dict[str, frozenset[Roll]] = {
     "append": frozenset({"utforare"}),
     "read_receipts": frozenset({"utforare", "namnd", "tillsyn"}),
@@ -88,6 +89,7 @@ PERMISSIONS: dict[str, frozenset[Roll]] = {
     "read_reports": frozenset({"namnd", "tillsyn"}),
     "read_compliance": frozenset({"tillsyn"}),
     "verify": frozenset({"tillsyn"}),
+    "cosign": frozenset({"tillsyn"}),
     "replay": frozenset({"tillsyn"}),
     "export": frozenset({"tillsyn"}),
     "read_identity_access": frozenset({"tillsyn"}),

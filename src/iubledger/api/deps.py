@@ -33,6 +33,7 @@ ACTIONS = {
     "read_reports": "read reports",
     "read_compliance": "read the compliance report",
     "verify": "run verify",
+    "cosign": "hand in a witness cosignature",
     "replay": "run replay",
     "export": "export the ledger",
     "read_identity_access": "read the identity-access log",

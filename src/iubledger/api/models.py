@@ -107,14 +107,25 @@ class IdentityRequest(Input):
 
 
 class CheckpointIn(Input):
-    """A checkpoint an auditor saved earlier (`GET /v1/checkpoint`)."""
+    """A checkpoint an auditor saved earlier (`GET /v1/checkpoint`): its signed note, or
+    the fields of the earlier form."""
 
-    origin: Literal["iubledger"] | None = None
-    tree_size: int = Field(ge=1)
-    root: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
-    timestamp: Annotated[str, StringConstraints(min_length=1, max_length=40)]
-    key_id: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{16}$")]
-    signature: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9+/]{86}==$")]
+    origin: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+    tree_size: int | None = Field(default=None, ge=1)
+    root: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")] | None = None
+    timestamp: Annotated[str, StringConstraints(min_length=1, max_length=40)] | None = None
+    key_id: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{8}([0-9a-f]{8})?$")] | None = None
+    signature: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9+/]{86}==$")] | None = None
+    every: int | None = Field(default=None, ge=1)
+    note: Annotated[str, StringConstraints(min_length=1, max_length=2000)] | None = None
+
+
+class CosignatureIn(Input):
+    """A witness's cosignature: the cosigned checkpoint note and the witness's verifier
+    key (C2SP tlog-cosignature)."""
+
+    note: Annotated[str, StringConstraints(min_length=1, max_length=4000)]
+    witness: Annotated[str, StringConstraints(min_length=1, max_length=400)]
 
 
 class VerifyRequest(Input):
@@ -134,6 +145,7 @@ class KeyRequest(Input):
 REVOKE_BODY = body("RevokeRequest", RevokeRequest)
 IDENTITY_BODY = body("IdentityRequest", IdentityRequest)
 VERIFY_BODY = body("VerifyRequest", VerifyRequest, required=False)
+COSIGNATURE_BODY = body("CosignatureIn", CosignatureIn)
 KEY_BODY = body("KeyRequest", KeyRequest)
 
 
@@ -172,6 +184,13 @@ class CheckpointOut(Out):
     timestamp: str
     key_id: str
     signature: str
+    every: int | None = None
+    note: str | None = None
+
+
+class CosignatureOut(Out):
+    witness: str
+    tree_size: int
 
 
 class ReceiptOut(Out):
@@ -252,6 +271,8 @@ class VerifyOut(Out):
     records: int
     logged: int
     checkpoints_checked: int
+    witnessed: dict[str, int]
+    notes: list[str]
     first_bad_position: int | None
     findings: list[FindingOut]
 

@@ -173,6 +173,10 @@ class Service:
             proof = integrity.consistency(ledger, old, new)
         return {"old_size": old, "new_size": new, "proof": proof}
 
+    def add_cosignature(self, cosigned: str, witness: str) -> dict[str, Any]:
+        with self.locked() as ledger:
+            return integrity.add_cosignature(ledger, cosigned, witness)
+
     def verify(self, saved: dict[str, Any] | None) -> dict[str, Any]:
         try:
             cp = Checkpoint.from_json(saved) if saved is not None else None

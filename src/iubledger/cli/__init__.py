@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from iubledger.cli import decisions, events, identity, integrity, reports, serve, setup
+from iubledger.cli import decisions, events, identity, integrity, reports, serve, setup, trust
 from iubledger.cli.common import Context
 from iubledger.config import resolve
 
@@ -45,6 +45,7 @@ for group in (setup, events, integrity, reports, serve):
 app.add_typer(decisions.app, name="decisions")
 app.add_typer(identity.app, name="identity")
 app.add_typer(serve.keys_app, name="keys")
+trust.register(app, serve.keys_app)
 
 
 def main() -> None:

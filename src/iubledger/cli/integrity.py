@@ -9,9 +9,12 @@ from typing import Annotated
 
 import typer
 
-from iubledger.cli.common import context, emit, fail, open_ledger, out, progress
+from iubledger.cli.common import Context, context, emit, fail, open_ledger, out, progress, usage
+from iubledger.integrity.bundle import BundleError
 from iubledger.integrity.checkpoints import Checkpoint
+from iubledger.integrity.note import NoteError, Verifier
 from iubledger.services import integrity
+from iubledger.store.keys import AT_REST
 
 
 def checkpoint(ctx: typer.Context) -> None:
@@ -22,7 +25,7 @@ def checkpoint(ctx: typer.Context) -> None:
     if cp is None:
         fail(c, "tom_logg", "the log is empty: nothing to checkpoint")
     data = cp.as_json()
-    emit(c, data, lambda: out.print_json(data=data))
+    emit(c, data, lambda: print(cp.note(), end=""))
 
 
 def receipt(
@@ -40,28 +43,52 @@ def receipt(
 def verify(
     ctx: typer.Context,
     checkpoint_file: Annotated[
-        Path | None, typer.Option("--checkpoint", help="A checkpoint saved earlier (JSON)")
+        Path | None,
+        typer.Option("--checkpoint", help="A checkpoint saved earlier (JSON or signed note)"),
     ] = None,
+    public_key: Annotated[
+        Path | None,
+        typer.Option(help="The ledger's verifier key (`keys public`): no private key needed"),
+    ] = None,
+    bundle: Annotated[
+        Path | None, typer.Option(help="Verify an audit bundle offline (needs --public-key)")
+    ] = None,
+    deep: Annotated[
+        bool, typer.Option(help="Also the database's own check of its pages and indexes")
+    ] = False,
 ) -> None:
-    """Integrity: recompute the Merkle log, check signatures, decryption and decoding, and
-    that the log only grew since a saved checkpoint. Exit 1 naming the first bad position."""
+    """Integrity: recompute the Merkle log and check every node, checkpoint, cosignature,
+    decryption and decoding, the read models and the rows outside the log, and that the log
+    only grew since a saved checkpoint. Exit 1 naming the first bad position."""
     c = context(ctx)
-    saved = None
-    if checkpoint_file is not None:
-        try:
-            saved = Checkpoint.from_json(json.loads(checkpoint_file.read_text(encoding="utf-8")))
-        except (OSError, ValueError) as e:
-            fail(c, "checkpoint", f"{checkpoint_file}: {e}")
-    with open_ledger(c) as ledger, progress("verify") as tick:
-        result = integrity.verify(ledger, saved, tick=tick)
+    saved = None if checkpoint_file is None else read_checkpoint(c, checkpoint_file)
+    pinned = None if public_key is None else read_verifier(c, public_key)
+    if bundle is not None:
+        if pinned is None:
+            usage("--bundle needs --public-key: a bundle is verified with the public key alone")
+        with progress("verify") as tick:
+            try:
+                result = integrity.verify_bundle(bundle, pinned, saved, tick=tick)
+            except BundleError as e:
+                fail(c, "paket", str(e))
+    else:
+        opened = pinned is None or (c.settings.key_dir / AT_REST).exists()
+        with open_ledger(c, at_rest_cipher=opened) as ledger, progress("verify") as tick:
+            result = integrity.verify(
+                ledger, saved, public_key=pinned, deep=deep, decode=opened, tick=tick
+            )
     data = result.as_json()
 
     def render() -> None:
         first = result.first_bad
+        for note in result.notes:
+            out.print(f"note: {note}", highlight=False, markup=False)
         if first is None:
+            witnessed = ", ".join(f"{w}: {n}" for w, n in result.witnessed.items())
             out.print(
                 f"[green]OK[/green]: {result.records} records, Merkle log intact, "
-                f"{result.checkpoints_checked} checkpoint(s) match."
+                f"{result.checkpoints_checked} checkpoint(s) match"
+                + (f"; witnessed up to {witnessed}." if witnessed else ".")
             )
             return
         out.print(f"[red]FAILED[/red] at position {first.position}: {first.message} [{first.rule}]")
@@ -71,6 +98,26 @@ def verify(
     emit(c, data, render)
     if not result.ok:
         raise typer.Exit(1)
+
+
+def read_checkpoint(c: Context, path: Path) -> Checkpoint:
+    """A checkpoint file: the JSON `checkpoint --json` prints (this form or the earlier
+    one), or the bare signed note."""
+    try:
+        raw = path.read_text(encoding="utf-8")
+        if raw.lstrip().startswith("{"):
+            return Checkpoint.from_json(json.loads(raw))
+        return Checkpoint.from_note(raw)
+    except (OSError, UnicodeDecodeError, ValueError) as e:
+        fail(c, "checkpoint", f"{path}: {e}")
+
+
+def read_verifier(c: Context, path: Path) -> Verifier:
+    """A verifier key file (`keys public`)."""
+    try:
+        return Verifier.parse(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, NoteError) as e:
+        fail(c, "publik_nyckel", f"{path}: {e}")
 
 
 def register(app: typer.Typer) -> None:

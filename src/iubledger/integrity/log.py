@@ -10,7 +10,7 @@ O(log n) look-ups and appending never recomputes anything.
 from __future__ import annotations
 
 import struct
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 from uuid import UUID
 
@@ -81,7 +81,7 @@ def leaf_of(n: Notification) -> bytes:
     return leaf_hash(record_bytes(oid, n.originator_version, n.topic, n.state))
 
 
-def load(session: Session) -> CompactRange:
+def load(session: Session | Connection) -> CompactRange:
     """The persisted right frontier of the tree, for readers."""
     row = session.execute(select(state.c.size, state.c.frontier).where(state.c.id == 1)).first()
     return CompactRange() if row is None else _frontier(row)
@@ -134,10 +134,14 @@ def _frontier(row: Any) -> CompactRange:
 
 
 def extend(
-    session: Session, tree: CompactRange, notifications: Sequence[Notification]
+    session: Session,
+    tree: CompactRange,
+    notifications: Sequence[Notification],
+    grown: Callable[[CompactRange], object] = lambda tree: None,
 ) -> list[int]:
     """Append the leaves of freshly inserted records to the locked `tree` and store its new
-    nodes and frontier; returns each record's position, in the order given."""
+    nodes and frontier; returns each record's position, in the order given. `grown` sees
+    the tree after each leaf (to sign a checkpoint inside a large commit)."""
     order = sorted(range(len(notifications)), key=lambda i: notifications[i].id)
     positions = [0] * len(notifications)
     rows: list[dict[str, Any]] = []
@@ -145,6 +149,7 @@ def extend(
         positions[i] = tree.size
         new = tree.append(leaf_of(notifications[i]))
         rows.extend({"level": lv, "idx": j, "hash": h} for lv, j, h in new)
+        grown(tree)
     if rows:
         session.execute(insert(nodes), rows)
         session.execute(

@@ -84,18 +84,22 @@ class Participation:
         counts: Counter[tuple[Any, ...]] = Counter()
         active: set[tuple[Any, ...]] = set()
         for e in events:
-            post = post_of(e)
-            if post is None:
-                continue
-            for m, v, n in measures(post):
-                counts[(post.dag, post.insats, post.utforare, m, v)] += n
-            if _active(e, post):
-                nyckel = post.person.pseudonym or str(e.originator_id)
-                active.add((post.dag, post.insats, nyckel))
+            fold(e, counts, active)
         add_counts(session, matt, ["dag", "insats", "utforare", "matt", "varde"], "antal", counts)
         insert_ignore(
             session, aktiv, [dict(zip(("dag", "insats", "nyckel"), k, strict=True)) for k in active]
         )
+
+
+def fold(e: Any, counts: Counter[tuple[Any, ...]], active: set[tuple[Any, ...]]) -> None:
+    """Add one record to the rows of `iub_p_matt` (counts) and `iub_p_aktiv` (active)."""
+    post = post_of(e)
+    if post is None:
+        return
+    for m, v, n in measures(post):
+        counts[(post.dag, post.insats, post.utforare, m, v)] += n
+    if _active(e, post):
+        active.add((post.dag, post.insats, post.person.pseudonym or str(e.originator_id)))
 
 
 def _active(e: object, post: Post) -> bool:

@@ -3,7 +3,10 @@
 A key reads `iub_<id>_<secret>`: the id is public (listed, logged), the secret is
 `secrets.token_urlsafe(32)`. The ledger database keeps, per key, only a BLAKE2b hash keyed
 with the keystore's `("*", "api-nyckel")` key, which never enters the database — so the
-table alone cannot be used to test guesses (G2). Keys are compared with
+table alone cannot be used to test guesses (G2). Each row carries a MAC over its hash,
+role, scope and revocation under another keystore key, and revocations are also kept in
+the keystore: a row edited in the database (a role promoted, a scope widened, a
+revocation taken back) is refused like an unknown key (G5). Keys are compared with
 `hmac.compare_digest`, and a revoked key is refused within `CACHE_SECONDS`.
 """
 
@@ -52,6 +55,7 @@ api_nyckel = Table(
     Column("beskrivning", String(200)),
     Column("skapad", String(40), nullable=False),
     Column("aterkallad", String(40)),
+    Column("mac", LargeBinary(32)),
 )
 
 
@@ -173,6 +177,19 @@ class ApiKeys:
         key = self.keystore.namnd_key("*", "api-nyckel")
         return keyed_hash(key, token.encode())
 
+    def _mac(self, key: ApiKey, hashed: bytes) -> bytes:
+        """MAC over what a row grants: its hash, role, scope and revocation."""
+        fields = [
+            key.nyckel_id,
+            key.roll,
+            key.organisation,
+            key.katalog,
+            None if key.insatser is None else list(key.insatser),
+            key.aterkallad,
+        ]
+        data = hashed + json.dumps(fields).encode()
+        return keyed_hash(self.keystore.mac_key("api-nyckel-mac"), data)
+
     def create(
         self,
         roll: str,
@@ -203,7 +220,20 @@ class ApiKeys:
             )
         stored = self.get(nyckel_id)
         assert stored is not None
+        self._seal(stored)
         return token, stored
+
+    def _seal(self, key: ApiKey) -> None:
+        """Store the row's MAC (after it was written or revoked)."""
+        with self.engine.begin() as conn:
+            hashed = conn.execute(
+                select(api_nyckel.c.hash).where(api_nyckel.c.nyckel_id == key.nyckel_id)
+            ).scalar_one()
+            conn.execute(
+                update(api_nyckel)
+                .where(api_nyckel.c.nyckel_id == key.nyckel_id)
+                .values(mac=self._mac(key, bytes(hashed)))
+            )
 
     def get(self, nyckel_id: str) -> ApiKey | None:
         with self.engine.connect() as conn:
@@ -228,7 +258,11 @@ class ApiKeys:
             )
         with self._lock:
             self._cache.pop(nyckel_id, None)
-        return self.get(nyckel_id)
+        revoked = self.get(nyckel_id)
+        if revoked is not None:
+            self.keystore.revoke(nyckel_id)
+            self._seal(revoked)
+        return revoked
 
     def _lookup(self, nyckel_id: str) -> tuple[ApiKey | None, bytes | None]:
         now = time.monotonic()
@@ -240,12 +274,26 @@ class ApiKeys:
             row = conn.execute(
                 select(api_nyckel).where(api_nyckel.c.nyckel_id == nyckel_id)
             ).first()
-        found = (None, None) if row is None else (_row_key(row), bytes(row.hash))
+        found: tuple[ApiKey | None, bytes | None] = (None, None)
+        if row is not None and (key := self._genuine(row)) is not None:
+            found = (key, bytes(row.hash))
         with self._lock:
             if len(self._cache) > 10_000:
                 self._cache.clear()
             self._cache[nyckel_id] = (now + CACHE_SECONDS, *found)
         return found
+
+    def _genuine(self, row: Any) -> ApiKey | None:
+        """The row's key when its MAC holds and the keystore has not revoked it; an edited
+        row is as good as none."""
+        try:
+            key = _row_key(row)
+        except (ValueError, TypeError):
+            return None
+        mac = self._mac(key, bytes(row.hash))
+        if row.mac is None or not hmac.compare_digest(bytes(row.mac), mac):
+            return None
+        return None if self.keystore.revoked(key.nyckel_id) else key
 
     def authenticate(self, token: str) -> ApiKey | None:
         """The key a presented token belongs to, or None (unknown, malformed or revoked).

@@ -29,6 +29,7 @@ from iubledger.schemas.handelser import FOLJER_DELTAGANDE, HANDELSE
 from iubledger.schemas.villkor import Utfall
 from iubledger.services import unlinked
 from iubledger.store import batch as stored
+from iubledger.store import tables
 from iubledger.store.batch import Parsed, Work
 from iubledger.store.keys import PendingKeys
 from iubledger.store.lank import purge_idle
@@ -72,15 +73,18 @@ def batch(
         )
         for line in lines:
             out.append(_line(ledger, work, line) if isinstance(line, Parsed) else line)
+        mac_key = ledger.keys.mac_key(tables.MAC_SYFTE)
         stored.count_refusals(
-            session, Counter(stored.rule_of(r) for r in out if isinstance(r, Rejected | Forbidden))
+            session,
+            Counter(stored.rule_of(r) for r in out if isinstance(r, Rejected | Forbidden)),
+            mac_key,
         )
         if work.events:
             work.keys.persist()  # before the records that are sealed with them
             positions = ledger.write(session, locked.tree, *work.events)
             for _, stored_result, first, result in work.klient:
                 stored_result["position"] = result["position"] = positions[first]
-            stored.store_results(session, work.klient)
+            stored.store_results(session, work.klient, mac_key)
     ledger.remember(work.aggregates.values())
     return out
 

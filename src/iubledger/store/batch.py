@@ -17,7 +17,7 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from iubledger.aggregates.deltagande import Deltagande
@@ -128,19 +128,33 @@ def rule_of(refusal: Rejected | Forbidden) -> str:
     return refusal.problems[0].code if isinstance(refusal, Rejected) else Forbidden.CODE
 
 
-def count_refusals(session: Session, rules: Counter[str]) -> None:
-    """Refusals are counted per rule and day of refusal, never stored (compliance)."""
+def count_refusals(session: Session, rules: Counter[str], mac_key: bytes) -> None:
+    """Refusals are counted per rule and day of refusal, never stored (compliance); each
+    count row's MAC is renewed with it."""
     if rules:
         today = datetime.now(UTC).date()
         counts = {(today, rule): n for rule, n in rules.items()}
         add_counts(session, tables.avvisning, ["dag", "regel"], "antal", counts)
+        t = tables.avvisning
+        rows = session.execute(
+            select(t.c.regel, t.c.antal).where(t.c.dag == today, t.c.regel.in_(list(rules)))
+        ).all()
+        for regel, antal in rows:
+            session.execute(
+                update(t)
+                .where(t.c.dag == today, t.c.regel == regel)
+                .values(mac=tables.avvisning_mac(mac_key, today, regel, antal))
+            )
 
 
 def store_results(
-    session: Session, klient: list[tuple[bytes, dict[str, Any], int, dict[str, Any]]]
+    session: Session,
+    klient: list[tuple[bytes, dict[str, Any], int, dict[str, Any]]],
+    mac_key: bytes,
 ) -> None:
-    """The result of each accepted line under its client-id key (idempotency)."""
+    """The result of each accepted line under its client-id key (idempotency), MACed."""
+    rows = [(k, json.dumps(r)) for k, r, _, _ in klient]
     session.execute(
         insert(tables.klient_id),
-        [{"nyckel": k, "resultat": json.dumps(r)} for k, r, _, _ in klient],
+        [{"nyckel": k, "resultat": r, "mac": tables.klient_mac(mac_key, k, r)} for k, r in rows],
     )

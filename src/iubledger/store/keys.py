@@ -23,6 +23,8 @@ from iubledger.store.cipher import XChaCha20Cipher
 AT_REST = "at-rest.key"
 SIGNING = "signing.key"
 KEYSTORE = "keystore.sqlite"
+ORIGIN = "origin"  # the instance's name: the origin of its checkpoints (C2SP tlog-checkpoint)
+LEGACY_ORIGIN = "iubledger"
 KEY_BYTES = 32
 
 
@@ -78,11 +80,15 @@ class KeyStore:
         self._lock = threading.Lock()
         self._namnd_keys: dict[tuple[str, str], bytes] = {}
 
-    def init(self) -> list[str]:
-        """Create whatever keys are missing; return the names created."""
+    def init(self, origin: str | None = None) -> list[str]:
+        """Create whatever keys are missing, and the instance's name (`origin`, default
+        `iubledger/<random>`); return the names created."""
         self.key_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         os.chmod(self.key_dir, 0o700)
         created = []
+        name = origin or f"iubledger/{nacl.utils.random(6).hex()}"
+        if _write_secret(self.key_dir / ORIGIN, name.encode()):
+            created.append(ORIGIN)
         if _write_secret(self.key_dir / AT_REST, XChaCha20Cipher.create_key().encode()):
             created.append(AT_REST)
         if _write_secret(self.key_dir / SIGNING, bytes(nacl.signing.SigningKey.generate())):
@@ -134,6 +140,16 @@ class KeyStore:
     def signing_key(self) -> nacl.signing.SigningKey:
         return nacl.signing.SigningKey(_read_secret(self.key_dir / SIGNING))
 
+    def origin(self) -> str:
+        """The instance's name, the origin line of its checkpoints (a store made before
+        names were given: `iubledger`)."""
+        path = self.key_dir / ORIGIN
+        return _read_secret(path).decode().strip() if path.exists() else LEGACY_ORIGIN
+
+    def mac_key(self, syfte: str) -> bytes:
+        """A key for MACs over rows outside the log (kept here, never in the database)."""
+        return self.namnd_key("*", syfte)
+
     def namnd_key(self, namnd: str, syfte: str) -> bytes:
         """The nämnd's key for one purpose (e.g. pseudonyms), created on first use (G2)."""
         if (cached := self._namnd_keys.get((namnd, syfte))) is not None:
@@ -171,11 +187,27 @@ class KeyStore:
             ).fetchone()
         return None if row is None else bytes(row[0])
 
+    def revoke(self, nyckel_id: str) -> None:
+        """Remember an API key's revocation here, outside the database: a database edit
+        cannot take it back."""
+        with self._locked() as db:
+            db.execute(_REVOKED)
+            db.execute("INSERT OR IGNORE INTO aterkallad VALUES (?)", (nyckel_id,))
+
+    def revoked(self, nyckel_id: str) -> bool:
+        with self._locked() as db:
+            db.execute(_REVOKED)
+            row = db.execute("SELECT 1 FROM aterkallad WHERE nyckel_id = ?", (nyckel_id,))
+            return row.fetchone() is not None
+
     def shred(self, subjekt: str) -> bool:
         """Gallring: delete the subject key; its seals can never be opened again (G3)."""
         with self._locked() as db:
             deleted = db.execute("DELETE FROM subjektnyckel WHERE subjekt = ?", (subjekt,)).rowcount
         return deleted > 0
+
+
+_REVOKED = "CREATE TABLE IF NOT EXISTS aterkallad (nyckel_id TEXT PRIMARY KEY)"
 
 
 class PendingKeys:

@@ -4,12 +4,14 @@ writing records and extending the Merkle log, reading records (G5)."""
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
 
+import nacl.signing
 from eventsourcing.application import AggregateNotFoundError, Application, LRUCache
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import Mapper, MapperDeserialisationError, StoredEvent
@@ -25,6 +27,7 @@ from iubledger.decisions.index import DecisionIndex, Upphavande, Version
 from iubledger.integrity import checkpoints
 from iubledger.integrity import log as merkle_log
 from iubledger.integrity.merkle import CompactRange
+from iubledger.integrity.note import Verifier
 from iubledger.projections import runner
 from iubledger.projections.deltagande import metadata as projection_metadata
 from iubledger.schemas.beslut import InsatsBeslut
@@ -61,14 +64,27 @@ class Ledger(Application[UUID]):
         }
         super().__init__(env)
         self._index: tuple[int, DecisionIndex] | None = None  # (beslut_andringar, index)
-        self._known_checkpoint: checkpoints.Checkpoint | None = None
+        self._known_size: int | None = None  # of the latest checkpoint; None: look it up
+        self._known_since = time.monotonic()
+        self._known_every: int | None = None
         self.checkpoint_policy = checkpoints.Policy.from_env()
-        self.signing_key = self.keys.signing_key()
+        self.origin = self.keys.origin()
 
         engine = self.recorder.datastore.engine  # type: ignore[attr-defined]
         if engine.dialect.name == "postgresql":
             event.listen(engine, "checkout", functools.partial(_ping, engine.dialect))
         self._create_schema()
+
+    @functools.cached_property
+    def signing_key(self) -> nacl.signing.SigningKey:
+        """The checkpoint signing key, read when first needed (verify with a pinned public
+        key runs without it)."""
+        return self.keys.signing_key()
+
+    @functools.cached_property
+    def verifier(self) -> Verifier:
+        """The ledger's public key under its name (C2SP signed-note verifier)."""
+        return Verifier(self.origin, self.signing_key.verify_key)
 
     def _create_schema(self) -> None:
         """Create the tables that are missing, and move what an older store kept in clear
@@ -129,7 +145,7 @@ class Ledger(Application[UUID]):
             # A new cache, not `clear()`: the library's LRUCache.clear() empties only its
             # recency list and keeps every entry.
             self.repository.cache = LRUCache(maxsize=CACHE_SIZE)
-            self._known_checkpoint = None
+            self._known_size = None
             raise
 
     @contextmanager
@@ -143,29 +159,55 @@ class Ledger(Application[UUID]):
         """Store pending events (of aggregates, or events in log order) and extend the
         locked Merkle log; returns the log position of each new record."""
         recordings = self.save(*objs, session=session)
-        positions = merkle_log.extend(session, tree, [r.notification for r in recordings])
+        positions = merkle_log.extend(
+            session,
+            tree,
+            [r.notification for r in recordings],
+            lambda t: self.sign_if_due(session, t, within=True),
+        )
         self.sign_if_due(session, tree)
         return positions
 
     def sign_if_due(
-        self, session: Session, tree: CompactRange, *, force: bool = False
+        self, session: Session, tree: CompactRange, *, force: bool = False, within: bool = False
     ) -> checkpoints.Checkpoint | None:
-        """Sign a checkpoint in this locked transaction when the policy (or `force`) asks.
-        The latest checkpoint this process knows answers 'not due' without a look-up: the
-        stored latest can only be newer."""
-        now, policy, known = datetime.now(UTC), self.checkpoint_policy, self._known_checkpoint
-        if not (force or known is None or checkpoints.due(known, tree.size, now, policy)):
+        """Sign a checkpoint in this locked transaction when the policy (or `force`) asks;
+        `within` a commit, only when the log is `every` records past the latest, so no two
+        consecutive checkpoints are further apart (verify checks it). The latest size this
+        process knows answers 'not due' without a look-up: the stored latest can only be
+        newer. Time is this process's own clock: no stored time is finer than a week."""
+        if self._known_size is None:
+            self._learn(checkpoints.latest(session))
+        assert self._known_size is not None
+        if not (force or self._due(self._known_size, tree.size, within)):
             return None
         last = checkpoints.latest(session)
-        self._known_checkpoint = last
+        self._learn(last)
         if last is not None and last.tree_size == tree.size:
             return last if force else None
-        if tree.size == 0 or not (force or checkpoints.due(last, tree.size, now, policy)):
+        if tree.size == 0 or not (force or self._due(self._known_size, tree.size, within)):
             return None
-        cp = checkpoints.sign(tree, self.signing_key, now)
+        policy = self.checkpoint_policy
+        cp = checkpoints.sign(tree, self.signing_key, self.origin, policy.every, datetime.now(UTC))
         checkpoints.store(session, cp)
-        self._known_checkpoint = cp
+        self._learn(cp)
         return cp
+
+    def _due(self, known: int, size: int, within: bool) -> bool:
+        """The policy; `every` is also kept that the latest checkpoint promised (a process
+        with a longer policy still signs before the log outgrows it)."""
+        policy = self.checkpoint_policy
+        every = min(policy.every, self._known_every or policy.every)
+        if within:
+            return size - known >= every
+        policy = checkpoints.Policy(every, policy.seconds)
+        return checkpoints.due(known, size, time.monotonic() - self._known_since, policy)
+
+    def _learn(self, cp: checkpoints.Checkpoint | None) -> None:
+        size = 0 if cp is None else cp.tree_size
+        self._known_every = None if cp is None else cp.every
+        if size != self._known_size:
+            self._known_size, self._known_since = size, time.monotonic()
 
     def cached(self, ref: UUID, versions: dict[UUID, int]) -> Any:
         """The cached participation, when it is the stored version (no other process wrote

@@ -1,9 +1,20 @@
 """The ledger's own rows beside the event store: client-id idempotency, the link state of
-participations whose records link nothing, refusal counts."""
+participations whose records link nothing, refusal counts.
+
+Client-id results and refusal counts carry a MAC under a keystore key (outside the
+database), so an edit is found by `verify` (G5). The link state is deliberately mutable
+and deletable and carries none."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy import Column, Date, Integer, LargeBinary, MetaData, String, Table, Text, Uuid
+
+from iubledger.policies.crypto import keyed_hash
+
+#: The keystore purpose of the MAC key over rows outside the log.
+MAC_SYFTE = "rad-mac"
 
 metadata = MetaData()
 
@@ -13,6 +24,7 @@ klient_id = Table(
     metadata,
     Column("nyckel", LargeBinary(32), primary_key=True),
     Column("resultat", Text, nullable=False),
+    Column("mac", LargeBinary(32), nullable=False),
 )
 
 #: The course of a participation whose records link nothing (14 kap. 5 § SoL, aggregat),
@@ -42,4 +54,15 @@ avvisning = Table(
     Column("dag", Date, primary_key=True),
     Column("regel", String(60), primary_key=True),
     Column("antal", Integer, nullable=False),
+    Column("mac", LargeBinary(32)),
 )
+
+
+def klient_mac(key: bytes, nyckel: bytes, resultat: str) -> bytes:
+    """MAC of one client-id row: its key and its first result."""
+    return keyed_hash(key, b"klient-id\x00" + nyckel + resultat.encode())
+
+
+def avvisning_mac(key: bytes, dag: date, regel: str, antal: int) -> bytes:
+    """MAC of one refusal count: day, rule and count."""
+    return keyed_hash(key, f"avvisning\x00{dag.isoformat()}\x00{regel}\x00{antal}".encode())

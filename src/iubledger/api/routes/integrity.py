@@ -65,6 +65,23 @@ async def get_consistency(
 
 
 @router.post(
+    "/cosignatures",
+    tags=["integritet"],
+    summary="Hand in a witness cosignature",
+    response_model=m.CosignatureOut,
+    openapi_extra=m.COSIGNATURE_BODY,
+)
+async def post_cosignature(
+    request: Request, svc: Svc, _: Annotated[ApiKey, Depends(allowed("cosign"))]
+) -> Any:
+    """A witness's cosignature of one of the ledger's checkpoints (C2SP tlog-cosignature):
+    kept when it verifies under the witness key given, over a checkpoint this ledger
+    signed; verify then checks the log against it."""
+    req = parse(m.CosignatureIn, await read_body(request, required=True))
+    return await run_in_threadpool(svc.add_cosignature, req.note, req.witness)
+
+
+@router.post(
     "/verify",
     tags=["tillsyn"],
     summary="Verify the whole log",
@@ -79,7 +96,7 @@ async def post_verify(
     `first_bad_position` names the first bad record."""
     raw = await read_body(request, required=False)
     req = parse(m.VerifyRequest, raw) if raw else m.VerifyRequest()
-    saved = req.checkpoint.model_dump() if req.checkpoint is not None else None
+    saved = req.checkpoint.model_dump(exclude_none=True) if req.checkpoint else None
     return await run_in_threadpool(svc.verify, saved)
 
 
