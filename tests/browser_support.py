@@ -19,7 +19,10 @@ import pytest
 
 CHROMIUM = "/usr/bin/chromium"
 AXE_VERSION = "4.14.1"
-AXE_INTEGRITY = "sha512-FHfa+lmNjQZfJz1q8wKqIDwC6DExcHt/pkjNQb09a3NPjCKg2rhu5qb2S4r76ASyFNNtuFooJpZe37OgudVGtQ=="
+AXE_INTEGRITY = (
+    "sha512-FHfa+lmNjQZfJz1q8wKqIDwC6DExcHt/pkjNQb09a3NPjCKg2rhu5qb2S4r76"
+    "ASyFNNtuFooJpZe37OgudVGtQ=="
+)
 ARGS = [
     "--headless",
     "--no-sandbox",
