@@ -254,3 +254,56 @@ def test_every_report_downloads_as_xlsx_pdf_and_csv_for_excel(web: Web) -> None:
         assert csv.content.startswith("\ufeff".encode()), slag
         header = csv.content.decode("utf-8-sig").splitlines()[0]
         assert header == "rapport;avsnitt;insats;rad;kolumn;varde"
+
+
+def test_the_access_log_names_the_role_never_the_query(
+    web: Web, caplog: pytest.LogCaptureFixture
+) -> None:
+    web.sign_in("IUB.Namnd")
+    with caplog.at_level("INFO", logger="iubledger.access"):
+        web.client.get("/rapporter/effekt", params={"period": H1_2026})
+    line = json.loads(caplog.records[-1].getMessage())
+    assert line["route"] == "/rapporter/{slag}" and line["roll"] == "namnd"
+    assert line["nyckel_id"] == "webb:" + user("IUB.Namnd")["oid"]
+    assert "halvar" not in caplog.text
+
+
+def test_the_client_secret_comes_from_the_environment_or_a_0600_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from iubledger.web.settings import SECRET_ENV, WebConfigError, client_secret
+
+    monkeypatch.delenv(SECRET_ENV, raising=False)
+    secret = tmp_path / "secret"
+    secret.write_text("s3cret-value\n")
+    secret.chmod(0o644)
+    config = Provider(url="https://idp.example").config("https://iub.example")
+    config = config.model_copy(update={"client_secret_file": str(secret)})
+    with pytest.raises(WebConfigError, match="0600") as refused:
+        client_secret(config)
+    assert "s3cret" not in str(refused.value)
+    secret.chmod(0o600)
+    assert client_secret(config) == "s3cret-value"
+    monkeypatch.setenv(SECRET_ENV, "from-env")
+    assert client_secret(config) == "from-env"
+
+
+def test_a_bad_web_config_is_one_line_naming_the_setting_never_its_value(
+    run_cli: Any, ledger: Ledger, tmp_path: Path
+) -> None:
+    ledger.close()
+    bad = tmp_path / "web.json"
+    bad.write_text(
+        json.dumps(
+            {
+                "issuer": "ftp://hemligt-varde",
+                "client_id": "x",
+                "public_url": "https://iub.example",
+                "roller": {},
+            }
+        )
+    )
+    done = run_cli(["serve", "--web-config", str(bad)])
+    assert done.exit_code == 1
+    assert "issuer" in done.output and "hemligt" not in done.output
+    assert "Traceback" not in done.output

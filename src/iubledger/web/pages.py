@@ -149,6 +149,7 @@ def signed_in(request: Request, action: str) -> Anvandare:
     user = auth.current(request)
     if user is None:
         raise auth.NeedSignIn
+    request.state.caller = user.key()  # the access log names the role and the person's id
     if not may(user.key().actor, action):
         raise WebError(403, "Din roll ger inte tillgång till den här sidan.")
     return user
@@ -284,17 +285,17 @@ async def report_file(request: Request, slag: str) -> Response:
 
 @router.get("/tillsyn")
 async def tillsyn(request: Request) -> Response:
-    signed_in(request, "verify")
-    return await _tillsyn_page(request, None)
+    user = signed_in(request, "verify")
+    return await _tillsyn_page(request, user, None)
 
 
 @router.post("/tillsyn/verifiera")
 async def verify(request: Request) -> Response:
-    signed_in(request, "verify")
+    user = signed_in(request, "verify")
     form = await request.form()
     auth.check_csrf(request, form.get("csrf"))
     result = await call(service(request).verify, None)
-    return await _tillsyn_page(request, result)
+    return await _tillsyn_page(request, user, result)
 
 
 def _latest(svc: Service) -> Checkpoint | None:
@@ -302,10 +303,13 @@ def _latest(svc: Service) -> Checkpoint | None:
         return integrity.latest_checkpoint(ledger)
 
 
-async def _tillsyn_page(request: Request, result: dict[str, Any] | None) -> Response:
+async def _tillsyn_page(
+    request: Request, user: Anvandare, result: dict[str, Any] | None
+) -> Response:
     svc = service(request)
     latest = await run_in_threadpool(_latest, svc)
-    accesses = await call(svc.identity_access)
+    may_read = may(user.key().actor, "read_identity_access")
+    accesses = await call(svc.identity_access) if may_read else None
     return page(
         request,
         "tillsyn.html",
