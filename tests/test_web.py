@@ -307,3 +307,20 @@ def test_a_bad_web_config_is_one_line_naming_the_setting_never_its_value(
     assert done.exit_code == 1
     assert "issuer" in done.output and "hemligt" not in done.output
     assert "Traceback" not in done.output
+
+
+def test_an_unreachable_provider_is_a_page_not_a_traceback(
+    tmp_path: Path, _initialised_data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from web_support import free_port
+
+    root = tmp_path / "d"
+    shutil.copytree(_initialised_data_dir, root)
+    settings = Settings(data_dir=root, database_url=f"sqlite:///{root / 'ledger.sqlite'}")
+    monkeypatch.setenv("IUBLEDGER_OIDC_CLIENT_SECRET", "x")
+    gone = Provider(url=f"http://127.0.0.1:{free_port()}").config("https://testserver")
+    with TestClient(create_app(settings, oidc=gone), base_url="https://testserver") as client:
+        r = client.get("/logga-in", follow_redirects=False)
+    assert r.status_code == 403 and "svarar inte" in r.text

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, cast, get_args
 
+import httpx
 from authlib.integrations.starlette_client import OAuth, OAuthError
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
@@ -28,6 +29,7 @@ from iubledger.web.settings import OidcConfig, client_secret
 
 ROLES: tuple[str, ...] = get_args(Roll)
 USER = "anvandare"
+UNREACHABLE = "Inloggningstjänsten svarar inte just nu. Försök igen om en stund."
 
 
 class SignInRefused(Exception):
@@ -109,10 +111,10 @@ def current(request: Request) -> Anvandare | None:
     data = request.session.get(USER)
     if not isinstance(data, dict) or data.get("utgar", 0) < time.time():
         return None
-    roll = data.get("roll")
-    if roll not in ROLES:
+    roll, ident = data.get("roll"), data.get("id")
+    if roll not in ROLES or not isinstance(ident, str):
         return None
-    return Anvandare(cast(Roll, roll), data.get("katalog"), data.get("utforare"), data["id"])
+    return Anvandare(cast(Roll, roll), data.get("katalog"), data.get("utforare"), ident)
 
 
 def csrf_token(request: Request) -> str:
@@ -149,7 +151,10 @@ def router(config: OidcConfig) -> APIRouter:
     @r.get("/logga-in")
     async def sign_in(request: Request) -> Response:
         request.session.pop(USER, None)
-        response: Response = await idp.authorize_redirect(request, config.redirect_uri)
+        try:
+            response: Response = await idp.authorize_redirect(request, config.redirect_uri)
+        except httpx.HTTPError:
+            raise SignInRefused(UNREACHABLE) from None
         return response
 
     @r.get("/auth/callback")
@@ -158,6 +163,8 @@ def router(config: OidcConfig) -> APIRouter:
             token = await idp.authorize_access_token(request)
         except OAuthError:
             raise SignInRefused("Inloggningen avbröts eller kunde inte bekräftas.") from None
+        except httpx.HTTPError:
+            raise SignInRefused(UNREACHABLE) from None
         claims = token.get("userinfo")
         if not isinstance(claims, Mapping):
             raise SignInRefused("Inloggningstjänsten lämnade ingen giltig ID-token.")
