@@ -26,7 +26,7 @@ LAYERS: list[set[str]] = [
     {"reports", "audit", "simulate"},
     {"services"},
     {"api", "web"},
-    {"cli"},
+    {"cli", "__main__"},
 ]
 MAX_LINES = 600
 

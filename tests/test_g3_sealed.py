@@ -267,3 +267,29 @@ def test_cli_identity_show_and_shred(ledger: Ledger, data_dir: Path) -> None:
     assert outcomes == ["oppnad", "oppnad", "ingen_forsegling", "okant_deltagande", "gallrad"]
     assert DELTAGARE["namn"] not in exported.stdout
     assert cli(data_dir, "verify").exit_code == 0
+
+
+@pytest.mark.parametrize(
+    "reason",
+    [
+        "Begäran gällande Hélène Sjöström",
+        "begäran om helene sjostrom",  # case and diacritics
+        "Ärendet Sjöströmsfamiljen",  # inside a compound
+        "Begäran om Hеlеnе",  # Cyrillic е
+        "Boende på storgatan 12",
+        "Ring 0701234567",
+    ],
+)
+def test_reason_naming_the_participant_is_refused_and_not_logged(
+    ledger: Ledger, reason: str
+) -> None:
+    """The reason goes to tillsyn: the participant's own name or address in any spelling
+    is refused before anything is shown or logged, and the refusal does not echo it (G1)."""
+    pid = participate(ledger, "full_14_3")
+    with pytest.raises(Rejected) as refused:
+        identity.recover(ledger, pid, reason, "admin", None)
+    assert refused.value.problems[0].code == "identitet_i_skal"
+    assert reason not in str(refused.value)
+    assert all(reason not in e["skal"] for e in identity.accesses(ledger))
+    opened, _ = identity.recover(ledger, pid, "Begäran från IVO i tillsynsärende", "admin", None)
+    assert opened["namn"] == DELTAGARE["namn"]

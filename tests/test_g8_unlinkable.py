@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import func, select, update
+from sqlalchemy import func, inspect, select, text, update
 
 from conftest import KATALOG, make_beslut
 from iubledger.config import resolve
@@ -29,7 +29,7 @@ from iubledger.schemas.base import Rejected
 from iubledger.schemas.period import label, start
 from iubledger.services import append, decisions, export, reports
 from iubledger.store import tables
-from iubledger.store.lank import purge_idle
+from iubledger.store.lank import Lankar, purge_idle
 from iubledger.store.ledger import Ledger
 
 pytestmark = pytest.mark.backends
@@ -368,3 +368,57 @@ def test_an_append_deletes_idle_link_state_before_it_looks_anything_up(ledger: L
     assert refused.value.problems[0].code == "okand_besokskod"
     with ledger.transaction() as session:
         assert session.execute(select(func.count()).select_from(tables.lank)).scalar() == 0
+
+
+def test_an_older_stores_besokskoder_move_out_of_clear_into_the_link_state(
+    ledger: Ledger,
+) -> None:
+    """A store made before linkage left the log kept besökskod → participation in clear
+    (`iub_besokskod`). Opening it moves each open participation's course into the link
+    state, found by the keyed hash of its code, and drops the table; an ended one's code
+    is simply gone."""
+    insats = _decide(ledger, "full_14_3")
+    opened = []
+    for n in range(2):
+        kontakt = _event("kontakt", insats, date(2025, 9, 1))
+        started = append.event(ledger, kontakt)
+        append.event(
+            ledger,
+            _event(
+                "start",
+                insats,
+                date(2025, 9, 1),
+                deltagare={"kon": "man", "alder": 40},
+                oppnad_av=kontakt["id"],
+            ),
+        )
+        opened.append(started["deltagande"])
+    append.event(
+        ledger, _event("avbrott", insats, date(2025, 9, 8), orsak="flyttat", deltagande=opened[1])
+    )
+    codes = {"KOD-OPEN1": opened[0], "KOD-ENDED": opened[1]}
+    with ledger.transaction() as session:
+        session.execute(
+            text(
+                "CREATE TABLE iub_besokskod (kod VARCHAR(9) PRIMARY KEY, "
+                "deltagande VARCHAR(36) NOT NULL)"
+            )
+        )
+        for kod, pid in codes.items():
+            session.execute(text("INSERT INTO iub_besokskod VALUES (:k, :d)"), {"k": kod, "d": pid})
+    settings_ = ledger.settings
+    ledger.close()
+
+    reopened = Ledger(settings_)
+    try:
+        engine = reopened.recorder.datastore.engine  # type: ignore[attr-defined]
+        assert "iub_besokskod" not in inspect(engine).get_table_names()
+        with reopened.transaction() as session:
+            lankar = Lankar(session, reopened.keys)
+            course = lankar.get(lankar.nyckel("besokskod", "KOD-OPEN1"))
+            assert course is not None and course.oppnad == opened[0]
+            assert lankar.get(lankar.nyckel("post", opened[0])) is not None
+            assert lankar.get(lankar.nyckel("besokskod", "KOD-ENDED")) is None
+    finally:
+        reopened.close()
+    Ledger(settings_).close()  # opening again finds nothing left to move

@@ -11,7 +11,7 @@ from eventsourcing.application import AggregateNotFoundError
 
 from iubledger.aggregates.atkomst import ATKOMSTLOGG_ID, Identitetsatkomst
 from iubledger.policies.crypto import open_seal
-from iubledger.policies.textscan import scan
+from iubledger.policies.textscan import Kind, scan
 from iubledger.schemas.base import Rejected
 from iubledger.schemas.post import post_of
 from iubledger.store.ledger import Ledger
@@ -23,18 +23,14 @@ def recover(
     """Authorised recovery of sealed identity (14 kap. 3 § SoL). Every attempt is first
     recorded in the ledger — role, key id, participation, reason, outcome — so tillsyn
     sees it; if that record cannot be stored, nothing is shown."""
-    if scan(skal, today=date.today()):
-        raise Rejected.one(
-            "identitet_i_skal",
-            "skal",
-            "the reason must not hold a personnummer, phone number or e-mail address",
-        )
+    _check_reason(skal, {})
     refusal: Rejected | None = None
     opened: dict[str, Any] = {}
     try:
         opened = open_sealed(ledger, deltagande)
     except Rejected as e:
         refusal = e
+    _check_reason(skal, opened)
     utfall = "oppnad" if refusal is None else refusal.problems[0].code
     with ledger.locked() as (session, locked):
         logg: Identitetsatkomst
@@ -57,6 +53,31 @@ def recover(
         "utfall": utfall,
     }
     return opened, access
+
+
+def _check_reason(skal: str, opened: dict[str, Any]) -> None:
+    """The reason goes to tillsyn, so it holds no identity (G1): no personnummer, phone
+    number or e-mail address of any shape, and none of the participant's own sealed values
+    (name, address, numbers) in any spelling — checked before anything is shown."""
+    given: list[tuple[Kind, str]] = [
+        (kind, str(opened[kind]))
+        for kind in ("personnummer", "telefon", "epost", "fodelsedatum")
+        if opened.get(kind)
+    ]
+    hits = scan(
+        skal,
+        names=[str(opened["namn"])] if opened.get("namn") else [],
+        addresses=[str(opened["adress"])] if opened.get("adress") else [],
+        given=given,
+        today=date.today(),
+    )
+    if hits:
+        raise Rejected.one(
+            "identitet_i_skal",
+            "skal",
+            "the reason must not hold a personnummer, phone number, e-mail address "
+            "or the participant's name or address",
+        )
 
 
 def open_sealed(ledger: Ledger, deltagande: UUID) -> dict[str, Any]:

@@ -125,13 +125,7 @@ def _course(
     agg = logged()
     if agg is None:
         return None, []
-    course = Lank(
-        insats=agg.insats,
-        typer=list(agg.typer),
-        villkor_utfall=agg.villkor_utfall,
-        startdatum=agg.startdatum,
-        oppnad=str(agg.id),
-    )
+    course = Lank.of_logged(agg)
     return course, list(dict.fromkeys([lankar.nyckel("post", str(agg.id)), *keys]))
 
 

@@ -6,19 +6,29 @@ or has been idle for the decision's months. Nothing here enters the Merkle log."
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
+from typing import Protocol
 from uuid import UUID, uuid4
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Connection, delete, insert, inspect, select, update
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session
 
+from iubledger.aggregates.deltagande import Deltagande
 from iubledger.aggregates.forlopp import Forlopp
 from iubledger.policies.crypto import keyed_hash, open_seal, seal
+from iubledger.schemas.beslut import Dokumentation
 from iubledger.store import tables
-from iubledger.store.keys import PendingKeys
 
 _SUBJECT = "iub-lank"
+#: The table of besökskoder in clear that stores made before this module kept.
+OLD_TABLE = "iub_besokskod"
+
+
+class NamndKeys(Protocol):
+    def namnd_key(self, namnd: str, syfte: str) -> bytes: ...
 
 
 @dataclass
@@ -36,11 +46,23 @@ class Lank(Forlopp):
     oppnad: str = ""
     id: UUID = field(default_factory=uuid4)
 
+    @classmethod
+    def of_logged(cls, agg: Deltagande) -> Lank:
+        """The course of a participation the log links (one begun under a linking regime
+        before the decision changed), to go on outside the log."""
+        return cls(
+            insats=agg.insats,
+            typer=list(agg.typer),
+            villkor_utfall=agg.villkor_utfall,
+            startdatum=agg.startdatum,
+            oppnad=str(agg.id),
+        )
+
 
 class Lankar:
     """The link states of one transaction: found, changed, created, and ended."""
 
-    def __init__(self, session: Session, keys: PendingKeys) -> None:
+    def __init__(self, session: Session | Connection, keys: NamndKeys) -> None:
         self.session = session
         self._seal = keys.namnd_key("*", "lank")
         self._find = keys.namnd_key("*", "lank-nyckel")
@@ -86,6 +108,10 @@ class Lankar:
         self.session.execute(delete(tables.lank).where(tables.lank.c.id == lank.id))
 
 
+#: Months of inactivity after which a link state is deleted, unless the decision says.
+DEFAULT_MONTHS: int = Dokumentation.model_fields["lank_gallras_manader"].default
+
+
 def idle_until(activity: date, months: int) -> date:
     """The day a state idle since `activity` is deleted (months counted as 30 days)."""
     return activity + timedelta(days=30 * months)
@@ -99,3 +125,31 @@ def purge_idle(session: Session, today: date) -> int:
     done = session.execute(delete(tables.lank).where(tables.lank.c.gallras <= today))
     n: int = done.rowcount  # type: ignore[attr-defined]
     return n
+
+
+def migrate_besokskoder(
+    conn: Connection, keys: NamndKeys, logged: Callable[[UUID], Deltagande | None], today: date
+) -> int:
+    """Stores made before linkage moved out of the log kept each besökskod in clear beside
+    its participation id (`iub_besokskod`). Each still-open participation's course moves
+    into the link state, found by the keyed hashes of its besökskod and its id, and the
+    table is dropped; how many moved. (Records written then keep what they hold: the log
+    is never rewritten — docs/guarantees.md.)"""
+    if OLD_TABLE not in inspect(conn).get_table_names():
+        return 0
+    lankar = Lankar(conn, keys)
+    moved = 0
+    rows = conn.execute(sql_text("SELECT kod, deltagande FROM iub_besokskod")).all()
+    for kod, deltagande in rows:
+        agg = logged(UUID(str(deltagande)))
+        if agg is None or agg.avslutad:
+            continue
+        course = Lank.of_logged(agg)
+        wanted = [lankar.nyckel("besokskod", kod), lankar.nyckel("post", course.oppnad)]
+        found = [k for k in wanted if lankar.get(k) is not None]
+        if found:
+            continue
+        lankar.save(course, wanted, idle_until(today, DEFAULT_MONTHS))
+        moved += 1
+    conn.execute(sql_text("DROP TABLE iub_besokskod"))
+    return moved

@@ -19,6 +19,7 @@ from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session
 
 from iubledger.aggregates.beslut import REGISTER_ID, Beslut, Beslutsregister
+from iubledger.aggregates.deltagande import Deltagande
 from iubledger.config import Settings
 from iubledger.decisions.index import DecisionIndex, Upphavande, Version
 from iubledger.integrity import checkpoints
@@ -27,7 +28,7 @@ from iubledger.integrity.merkle import CompactRange
 from iubledger.projections import runner
 from iubledger.projections.deltagande import metadata as projection_metadata
 from iubledger.schemas.beslut import InsatsBeslut
-from iubledger.store import tables
+from iubledger.store import lank, tables
 from iubledger.store.cipher import CipherKeyError
 from iubledger.store.keys import KeyStore
 
@@ -70,13 +71,15 @@ class Ledger(Application[UUID]):
         self._create_schema()
 
     def _create_schema(self) -> None:
-        """Create the tables that are missing. Processes opening a new database at once:
-        one creates them while the others wait, then find them (CREATE TABLE races)."""
+        """Create the tables that are missing, and move what an older store kept in clear
+        into the link state (`lank.migrate_besokskoder`). Processes opening a database at
+        once: one does it while the others wait, then find it done."""
         engine = self.recorder.datastore.engine  # type: ignore[attr-defined]
         wanted: list[Table] = list(self.recorder.tables)  # type: ignore[attr-defined]
         for md in (tables.metadata, merkle_log.metadata, runner.metadata, projection_metadata):
             wanted += md.sorted_tables
-        if not {t.name for t in wanted} - set(inspect(engine).get_table_names()):
+        present = set(inspect(engine).get_table_names())
+        if not {t.name for t in wanted} - present and lank.OLD_TABLE not in present:
             return
         with engine.begin() as conn:
             if conn.dialect.name == "postgresql":
@@ -86,6 +89,15 @@ class Ledger(Application[UUID]):
             for table in wanted:
                 table.create(conn, checkfirst=True)
             merkle_log.create_state(conn)
+            lank.migrate_besokskoder(conn, self.keys, self._logged, date.today())
+
+    def _logged(self, deltagande: UUID) -> Deltagande | None:
+        """A participation the log links, or None."""
+        try:
+            agg: Aggregate = self.repository.get(deltagande)
+        except AggregateNotFoundError:
+            return None
+        return agg if isinstance(agg, Deltagande) else None
 
     def construct_mapper(self) -> Mapper[UUID]:
         """The library's mapper, except that a record the at-rest key does not open is a
