@@ -4,6 +4,7 @@ the command line as from the web. And the report periods the web lets a reader c
 
 from __future__ import annotations
 
+import copy
 import io
 import itertools
 import shutil
@@ -80,6 +81,27 @@ def test_pdf_of_every_report(rapporter: Reports) -> None:
         text = _pdf_text(content)
         if text is not None:
             assert title in text and "Röjandeskydd" in text
+
+
+def test_a_wide_table_keeps_every_column_in_the_pdf(rapporter: Reports) -> None:
+    """Landscape A4 holds about 16 columns at normal size; 30 must shrink, not be cut."""
+    report = copy.deepcopy(rapporter["effekt"])
+    kolumner = [f"Grupp{n:02d}" for n in range(30)]
+    report["andringar"][0]["kon_alder"] = {
+        "titel": "Bred tabell",
+        "rader": ["före", "efter"],
+        "kolumner": kolumner,
+        "celler": [[700 + n for n in range(30)], [None] * 30],
+        "radsummor": [21435, None],
+        "kolumnsummor": [None] * 30,
+        "totalt": None,
+        "undertryckt": True,
+    }
+    text = _pdf_text(render_file(report, "pdf"))
+    if text is None:
+        pytest.skip("pdftotext (poppler-utils) is not installed")
+    words = set(text.split())
+    assert [n for n in range(700, 730) if str(n) not in words] == []  # every cell is there
 
 
 def test_the_command_line_writes_xlsx_pdf_and_csv_for_excel(

@@ -184,6 +184,12 @@ def test_print_hides_navigation_and_never_clips_tables(site: Site) -> None:
         "[...document.querySelectorAll('.tabell')].map(e => getComputedStyle(e).overflowX)"
     )
     assert overflow and set(overflow) == {"visible"}
+    # A4 landscape less 12 mm margins is about 1045 CSS px: no table may reach past it.
+    page.set_viewport_size({"width": 1045, "height": 740})
+    widest = page.evaluate(
+        "Math.max(...[...document.querySelectorAll('table')].map(t => t.scrollWidth))"
+    )
+    assert 0 < widest <= 1045
     pdf = page.pdf(landscape=True, print_background=True)
     assert pdf.startswith(b"%PDF")
     page.context.close()

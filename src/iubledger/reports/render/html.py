@@ -63,6 +63,7 @@ dd { margin: 0; overflow-wrap: anywhere; }
 footer { margin-top: 3rem; border-top: 1px solid #ccc; padding-top: .8rem; font-size: .85rem;
   color: #444; }
 @media print { @page { size: A4 landscape; margin: 12mm; } .tabell { overflow: visible; }
+  table { width: 100%; font-size: 7.5pt; } th, td { padding: 1pt 3pt; overflow-wrap: anywhere; }
   tr, figure, dl { break-inside: avoid; } thead { display: table-header-group; }
   h2, h3, h4, caption { break-after: avoid; } }
 """

@@ -1,6 +1,7 @@
 """A report as PDF (the nämnd's handlingar): the HTML document of `html`, laid out by
-WeasyPrint on A4 landscape with tables never cut across a row and their headings repeated
-on every page.
+WeasyPrint on A4 landscape: a wide table shrinks to the page's width (small type, words
+wrapped) rather than losing its right-hand columns, no row is split across pages, and
+table headings repeat on every page.
 
 WeasyPrint needs Pango from the system (Debian: libpango-1.0-0, libpangoft2-1.0-0); without
 it `render` raises `PdfUnavailable`.
@@ -17,7 +18,9 @@ PRINT_CSS = """
   @bottom-right { content: "Sida " counter(page) " av " counter(pages); font-size: 8pt; } }
 body { max-width: none; padding: 0; font-size: 9.5pt; }
 .tabell { overflow: visible; }
-table { font-size: 8.5pt; }
+table { width: 100%; font-size: 7.5pt; }
+th, td { padding: 1pt 3pt; hyphens: auto; overflow-wrap: anywhere; }
+th:first-child { overflow-wrap: normal; hyphens: manual; }
 tr, figure, dl, .skydd { break-inside: avoid; }
 thead { display: table-header-group; }
 tfoot { display: table-footer-group; }
