@@ -22,33 +22,12 @@ from typing import Any
 import httpx
 import pytest
 
-from api_support import KATALOG, PERSON, UTFORARE, decision_file, event, seed
+from api_support import PERSON
 from iubledger.api.app import create_app
 from iubledger.config import Settings
 from iubledger.reports import perioder
-from iubledger.services import append, decisions
 from iubledger.store.ledger import Ledger
-from web_support import Provider, oidc_provider, user
-
-H1_2026 = "halvar:2026-01-01"
-
-
-def effect_seed(settings: Settings) -> dict[str, Any]:
-    """api_support's seed, an amendment of the undantag insats from 2026-03-02 (inside the
-    first half of 2026) and contacts before and after it."""
-    seeded = seed(settings)
-    fil = json.loads(decision_file(KATALOG, UTFORARE, {"undantag": "3.2.1"}))
-    fil.update(andring=True, diarienummer="2026.011", beslutsdatum="2026-02-10")
-    fil["giltig_fran"] = "2026-03-02"
-    ledger = Ledger(settings)
-    try:
-        decisions.import_files(ledger, [("andring", json.dumps(fil, ensure_ascii=False))])
-        for day in (date(2026, 1, 12), date(2026, 2, 9), date(2026, 3, 16), date(2026, 4, 20)):
-            for _ in range(6):
-                append.event(ledger, event("kontakt", "undantag", datum=day))
-    finally:
-        ledger.close()
-    return seeded
+from web_support import H1_2026, Provider, effect_seed, oidc_provider, user
 
 
 @dataclass
@@ -155,6 +134,29 @@ def test_a_namnd_sees_only_its_own_katalog(web: Web) -> None:
     page = web.client.get("/beslut").text
     assert "api-namnd/undantag" in page and "api-annan/" not in page
     assert "dnr 2026.011" in page  # the amendment is in the decision's history
+
+
+def test_a_namnds_reports_hold_only_its_own_insatser(web: Web) -> None:
+    web.sign_in("IUB.Namnd.Annan")
+    page = web.client.get("/rapporter/effekt", params={"period": H1_2026}).text
+    assert "api-namnd/" not in page and "2026-03-02" not in page
+    web.sign_in("IUB.Namnd")
+    page = web.client.get("/rapporter/deltagande", params={"period": H1_2026}).text
+    assert "api-namnd/undantag" in page and "api-annan/" not in page
+
+
+def test_the_katalog_may_come_from_a_claim() -> None:
+    from iubledger.web.auth import SignInRefused, user_of
+    from iubledger.web.settings import Mappning
+
+    config = Provider(url="https://idp.example").config("https://iub.example")
+    config = config.model_copy(
+        update={"roller": {"IUB.Namnd": Mappning(roll="namnd")}, "katalog_claim": "katalog"}
+    )
+    found = user_of({**user("IUB.Namnd"), "katalog": "alingsas"}, config)
+    assert (found.roll, found.katalog, found.id) == ("namnd", "alingsas", user("x")["oid"])
+    with pytest.raises(SignInRefused, match="katalog"):
+        user_of(user("IUB.Namnd"), config)
 
 
 def test_periods_are_the_ended_calendar_periods_only(web: Web) -> None:

@@ -22,8 +22,7 @@ import pytest
 from browser_support import ARGS, axe_source, chromium
 from iubledger.api.app import create_app
 from iubledger.config import Settings
-from test_web import H1_2026, effect_seed
-from web_support import Provider, free_port, oidc_provider, serving, user
+from web_support import H1_2026, Provider, effect_seed, free_port, oidc_provider, serving, user
 
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 

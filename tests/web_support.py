@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import secrets
 import socket
 import threading
@@ -18,6 +19,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
@@ -27,6 +29,10 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 
+from api_support import KATALOG, UTFORARE, decision_file, event, seed
+from iubledger.config import Settings
+from iubledger.services import append, decisions
+from iubledger.store.ledger import Ledger
 from iubledger.web.settings import Mappning, OidcConfig
 
 CLIENT_ID = "iubledger-test"
@@ -190,3 +196,24 @@ def oidc_provider() -> Iterator[Provider]:
 def user(role_value: str, oid: str = "a1b2c3d4-0000-4000-8000-000000000001") -> dict[str, Any]:
     """The claims of a person with one app role."""
     return {"sub": "opaque-" + oid[:8], "oid": oid, "roles": [role_value], "name": "Test Testsson"}
+
+
+H1_2026 = "halvar:2026-01-01"
+
+
+def effect_seed(settings: Settings) -> dict[str, Any]:
+    """api_support's seed, an amendment of the undantag insats from 2026-03-02 (inside the
+    first half of 2026) and contacts before and after it."""
+    seeded = seed(settings)
+    fil = json.loads(decision_file(KATALOG, UTFORARE, {"undantag": "3.2.1"}))
+    fil.update(andring=True, diarienummer="2026.011", beslutsdatum="2026-02-10")
+    fil["giltig_fran"] = "2026-03-02"
+    ledger = Ledger(settings)
+    try:
+        decisions.import_files(ledger, [("andring", json.dumps(fil, ensure_ascii=False))])
+        for day in (date(2026, 1, 12), date(2026, 2, 9), date(2026, 3, 16), date(2026, 4, 20)):
+            for _ in range(6):
+                append.event(ledger, event("kontakt", "undantag", datum=day))
+    finally:
+        ledger.close()
+    return seeded
