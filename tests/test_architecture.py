@@ -25,7 +25,7 @@ LAYERS: list[set[str]] = [
     {"store"},
     {"reports", "audit", "simulate"},
     {"services"},
-    {"api"},
+    {"api", "web"},
     {"cli", "__main__"},
 ]
 MAX_LINES = 600

@@ -26,6 +26,8 @@ from iubledger.api.service import Service
 from iubledger.config import Settings
 from iubledger.services.apikeys import ApiKeys
 from iubledger.store.ledger import Ledger
+from iubledger.web import install as install_web
+from iubledger.web.settings import OidcConfig
 
 VERSION = "1"
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
@@ -42,7 +44,11 @@ class ApiSettings:
     graceful_seconds: int = 30
 
 
-def create_app(settings: Settings, api: ApiSettings | None = None) -> FastAPI:
+def create_app(
+    settings: Settings, api: ApiSettings | None = None, oidc: OidcConfig | None = None
+) -> FastAPI:
+    """The HTTP API under /v1 and the web interface for people (`web`), signed in through
+    `oidc` when it is given."""
     api = api or ApiSettings()
 
     @asynccontextmanager
@@ -68,6 +74,7 @@ def create_app(settings: Settings, api: ApiSettings | None = None) -> FastAPI:
     problems.install(app)
     app.include_router(ops.router)
     app.include_router(v1)
+    install_web(app, oidc)
     app.add_middleware(Guard, max_body=api.max_body)
 
     def openapi() -> dict[str, Any]:

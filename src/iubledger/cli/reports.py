@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Annotated, get_args
 
@@ -12,6 +13,7 @@ from rich.table import Table
 from iubledger.cli.common import (
     context,
     err,
+    fail,
     open_ledger,
     optional_day,
     out,
@@ -22,7 +24,8 @@ from iubledger.cli.common import (
 from iubledger.decisions.index import natural_key
 from iubledger.reports.facts import Indelning
 from iubledger.reports.protect import Skydd
-from iubledger.reports.render import Format, render
+from iubledger.reports.render import FILE_FORMATS, Format, render, render_file
+from iubledger.reports.render.pdf import PdfUnavailable
 from iubledger.services import reports
 
 INDELNINGAR: tuple[Indelning, ...] = get_args(Indelning)
@@ -32,7 +35,12 @@ FORMATS: tuple[Format, ...] = get_args(Format)
 def report(
     ctx: typer.Context,
     kind: Annotated[str, typer.Argument(help="participation | compliance | effect")],
-    fmt: Annotated[str, typer.Option("--format", help="table | json | csv | html")] = "table",
+    fmt: Annotated[
+        str, typer.Option("--format", help="table | json | csv | html | xlsx | pdf")
+    ] = "table",
+    excel: Annotated[
+        bool, typer.Option("--excel", help="CSV for Excel in Sweden: ; , and a byte order mark")
+    ] = False,
     fran: Annotated[str | None, typer.Option("--from", help="First day (YYYY-MM-DD)")] = None,
     till: Annotated[str | None, typer.Option("--to", help="Last day (YYYY-MM-DD)")] = None,
     insats: Annotated[list[str] | None, typer.Option(help="Only these insatser")] = None,
@@ -50,8 +58,14 @@ def report(
     c = context(ctx)
     if kind not in reports.KINDS:
         usage("the report is one of: participation, compliance, effect")
-    if fmt not in FORMATS or indelning not in INDELNINGAR:
-        usage("--format is table|json|csv|html; --indelning dag|vecka|manad|kvartal|ar")
+    if fmt not in (*FORMATS, "xlsx", "pdf") or indelning not in INDELNINGAR:
+        usage("--format is table|json|csv|html|xlsx|pdf; --indelning dag|vecka|manad|kvartal|ar")
+    if excel and fmt != "csv":
+        usage("--excel applies to --format csv")
+    # A file people open: XLSX, PDF or CSV for Excel in Sweden.
+    file_format = next((f for f in FILE_FORMATS if f == ("csv-excel" if excel else fmt)), None)
+    if fmt in ("xlsx", "pdf") and output is None:
+        usage(f"--format {fmt} writes a binary file: give --output FILE")
     try:
         skydd = Skydd(k=None if exact_for else threshold, exakt_for=exact_for)
     except ValueError as e:
@@ -67,7 +81,18 @@ def report(
     )
     with open_ledger(c) as ledger, progress("projektioner") as tick:
         data = reports.build(ledger, req, tick)
-    text = render(data, "json" if c.as_json else fmt)
+    if file_format is not None and not c.as_json:
+        try:
+            content = render_file(data, file_format)
+        except PdfUnavailable as e:
+            fail(c, "pdf", str(e))
+        if output is None:
+            sys.stdout.buffer.write(content)
+        else:
+            output.write_bytes(content)
+            err.print(f"Wrote {output}")
+        return
+    text = render(data, "json" if c.as_json or fmt not in FORMATS else fmt)
     if output is not None:
         output.write_text(text, encoding="utf-8")
         err.print(f"Wrote {output}")

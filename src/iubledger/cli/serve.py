@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -30,14 +31,20 @@ def serve(
         int, typer.Option(help="On SIGTERM, wait this long for requests in flight")
     ] = 30,
     log_level: Annotated[str, typer.Option(help="debug | info | warning | error")] = "info",
+    web_config: Annotated[
+        Path | None,
+        typer.Option(help="OpenID Connect sign-in of the web interface (JSON; docs/web.md)"),
+    ] = None,
 ) -> None:
-    """HTTP API for utförare, nämnd and tillsyn (FastAPI on uvicorn), with API keys.
+    """HTTP API for utförare, nämnd and tillsyn (FastAPI on uvicorn), with API keys, and the
+    web interface for people, signed in through OpenID Connect (`--web-config`).
 
     One JSON access-log line per request on stderr (never bodies, query strings or
     identity). SIGTERM finishes the requests in flight — appends complete — then closes."""
     import uvicorn
 
     from iubledger.api.app import ApiSettings, create_app
+    from iubledger.web.settings import WebConfigError, load
 
     c = context(ctx)
     if (
@@ -65,6 +72,11 @@ def serve(
         max_batch=max_batch,
         graceful_seconds=graceful_seconds,
     )
+    try:
+        oidc = load(web_config) if web_config is not None else None
+        app = create_app(c.settings, api, oidc)
+    except WebConfigError as e:
+        fail(c, "webbkonfiguration", str(e))
     level = getattr(logging, log_level.upper(), logging.INFO)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(message)s"))
@@ -74,7 +86,7 @@ def serve(
         logger.setLevel(level)
         logger.propagate = False
     config = uvicorn.Config(
-        create_app(c.settings, api),
+        app,
         host=host,
         port=port,
         access_log=False,  # uvicorn's own line holds the raw path and query string

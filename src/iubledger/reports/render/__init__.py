@@ -20,9 +20,12 @@ from typing import Any, Literal
 from iubledger.reports.render import console, csvfile, html
 from iubledger.reports.render.labels import DOLD
 
-__all__ = ["DOLD", "Format", "render"]
+__all__ = ["DOLD", "FILE_FORMATS", "FileFormat", "Format", "render", "render_file"]
 
 Format = Literal["table", "json", "csv", "html"]
+#: Files people open: XLSX, PDF, and CSV as Excel in Sweden reads it.
+FileFormat = Literal["xlsx", "pdf", "csv-excel"]
+FILE_FORMATS: tuple[FileFormat, ...] = ("xlsx", "pdf", "csv-excel")
 
 
 def render(report: dict[str, Any], fmt: Format) -> str:
@@ -38,3 +41,20 @@ def render(report: dict[str, Any], fmt: Format) -> str:
         case "html":
             return html.render(report)
     raise ValueError(f"unknown format {fmt!r}; use table, json, csv or html")
+
+
+def render_file(report: dict[str, Any], fmt: FileFormat) -> bytes:
+    """The report as a file: "xlsx" (one sheet), "pdf" (A4 landscape) or "csv-excel"
+    (semicolons, decimal commas, UTF-8 with byte order mark)."""
+    match fmt:
+        case "xlsx":
+            from iubledger.reports.render import xlsx
+
+            return xlsx.render(report)
+        case "pdf":
+            from iubledger.reports.render import pdf
+
+            return pdf.render(report)
+        case "csv-excel":
+            return csvfile.render(report, excel=True).encode("utf-8")
+    raise ValueError(f"unknown file format {fmt!r}; use xlsx, pdf or csv-excel")

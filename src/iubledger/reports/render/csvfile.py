@@ -15,14 +15,21 @@ _INSATS_FALT = ("namn", "namnd", "kategori", "regim", "uppfoljning")
 _Row = Callable[[str, Any, Any, Any, Any], None]
 
 
-def render(report: dict[str, Any]) -> str:
+def render(report: dict[str, Any], *, excel: bool = False) -> str:
+    """Tidy CSV; with `excel`, as Excel in Sweden opens it: semicolons, decimal commas and
+    a UTF-8 byte order mark."""
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
+    if excel:
+        buf.write("\ufeff")
+    w = csv.writer(buf, delimiter=";" if excel else ",", lineterminator="\r\n" if excel else "\n")
     w.writerow(["rapport", "avsnitt", "insats", "rad", "kolumn", "varde"])
     rapport = str(report.get("rapport", ""))
 
     def row(avsnitt: str, insats: Any, rad: Any, kolumn: Any, varde: Any) -> None:
-        w.writerow([rapport, avsnitt, _cell(insats), _cell(rad), _cell(kolumn), _csv_value(varde)])
+        value = _csv_value(varde)
+        if excel and isinstance(varde, float):
+            value = value.replace(".", ",")
+        w.writerow([rapport, avsnitt, _cell(insats), _cell(rad), _cell(kolumn), value])
 
     p = report.get("period")
     if isinstance(p, dict):

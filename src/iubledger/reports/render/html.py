@@ -38,10 +38,11 @@ h3 { font-size: 1.1rem; margin-top: 1.6rem; }
 h4 { font-size: 1rem; margin-top: 1.2rem; }
 .period { color: #444; margin: 0 0 1rem; }
 .skydd { background: #fff7e0; border-left: 4px solid #c0620b; padding: .6rem .9rem; }
-.diagram { display: grid; grid-template-columns: repeat(auto-fill, minmax(260px, 1fr));
+.diagram { display: grid; grid-template-columns: repeat(auto-fill, minmax(min(260px, 100%), 1fr));
   gap: 1rem; }
-.diagram.bred { grid-template-columns: repeat(auto-fill, minmax(420px, 1fr)); }
-figure { margin: 0; border: 1px solid #ddd; border-radius: 4px; padding: .4rem; background: #fff; }
+.diagram.bred { grid-template-columns: repeat(auto-fill, minmax(min(420px, 100%), 1fr)); }
+figure { margin: 0; border: 1px solid #ddd; border-radius: 4px; padding: .4rem; background: #fff;
+  min-width: 0; }
 figure svg { width: 100%; height: auto; }
 figure svg * { stroke-linejoin: round; stroke-linecap: butt; }
 figure svg text { font-family: "DejaVu Sans", Arial, Helvetica, sans-serif; }
@@ -52,14 +53,19 @@ caption { text-align: left; font-weight: 600; padding: .3rem 0; }
 th, td { border: 1px solid #ccc; padding: .25rem .5rem; vertical-align: top; }
 thead th { background: #eef2f8; }
 td.tal { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
-td.dold { color: #777; }
+td.dold { color: #595959; }
 tfoot th, tfoot td { font-weight: 600; background: #f6f6f6; }
-dl { display: grid; grid-template-columns: max-content 1fr; gap: .2rem 1rem; }
-dt { font-weight: 600; }
-dd { margin: 0; }
+dl { display: grid; grid-template-columns: minmax(0, max-content) minmax(0, 1fr);
+  gap: .2rem 1rem; }
+dt { font-weight: 600; overflow-wrap: anywhere; }
+dd { margin: 0; overflow-wrap: anywhere; }
+@media (max-width: 600px) { body { padding: .75rem; } dl { grid-template-columns: 1fr; } }
 footer { margin-top: 3rem; border-top: 1px solid #ccc; padding-top: .8rem; font-size: .85rem;
   color: #444; }
-@media print { .tabell { overflow: visible; } figure { break-inside: avoid; } }
+@media print { @page { size: A4 landscape; margin: 12mm; } .tabell { overflow: visible; }
+  table { width: 100%; font-size: 7.5pt; } th, td { padding: 1pt 3pt; overflow-wrap: anywhere; }
+  tr, figure, dl { break-inside: avoid; } thead { display: table-header-group; }
+  h2, h3, h4, caption { break-after: avoid; } }
 """
 
 
@@ -231,7 +237,8 @@ def _html_table(g: Grid) -> str:
         return "".join(td(n, v) for n, v in enumerate(row[1:], 1))
 
     body = "".join(f'<tr><th scope="row">{_e(r[0])}</th>{cells(r)}</tr>' for r in g.rader)
-    out = [f'<div class="tabell"><table><caption>{_e(g.titel)}</caption>']
+    # Focusable: a table wider than the screen scrolls, and a keyboard must reach it.
+    out = [f'<div class="tabell" tabindex="0"><table><caption>{_e(g.titel)}</caption>']
     out.append(f"<thead><tr>{head}</tr></thead>")
     out.append(f"<tbody>{body}</tbody>")
     if g.summa:
