@@ -379,7 +379,7 @@ def test_an_older_stores_besokskoder_move_out_of_clear_into_the_link_state(
     is simply gone."""
     insats = _decide(ledger, "full_14_3")
     opened = []
-    for n in range(2):
+    for _ in range(2):
         kontakt = _event("kontakt", insats, date(2025, 9, 1))
         started = append.event(ledger, kontakt)
         append.event(
