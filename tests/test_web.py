@@ -326,3 +326,7 @@ def test_an_unreachable_provider_is_a_page_not_a_traceback(
     with TestClient(create_app(settings, oidc=gone), base_url="https://testserver") as client:
         r = client.get("/logga-in", follow_redirects=False)
     assert r.status_code == 403 and "svarar inte" in r.text
+    with TestClient(create_app(settings), base_url="https://testserver") as client:
+        start = client.get("/")
+        assert start.status_code == 200 and "Inloggning är inte konfigurerad" in start.text
+        assert client.get("/logga-in").status_code == 404
