@@ -704,3 +704,52 @@ def test_api_key_row_edited_is_refused_as_an_invalid_key(copy: Path, edit: str) 
         for t in refused:
             r = client.get("/v1/whoami", headers={"Authorization": f"Bearer {t}"})
             assert r.status_code == 401, r.text
+
+
+# -- keystore loss is loud -----------------------------------------------------------------
+
+
+def test_keystore_loss_is_loud(copy: Path) -> None:
+    rng = random.Random("resend")
+    line = kontakt(rng)
+    lines = copy.parent / "line.jsonl"
+    lines.write_text(json.dumps(line) + "\n", encoding="utf-8")
+    first = run(copy, "append", str(lines))
+    assert first.exit_code == 0, first.output
+    (copy / "keys" / "keystore.sqlite").unlink()
+
+    again = run(copy, "append", str(lines))
+    assert again.exit_code == 1
+    error = json.loads(again.stdout.splitlines()[-1])["error"]
+    assert error["code"] == "nycklar" and "backup" in error["message"]
+    assert "Traceback" not in again.output
+
+    refused = run(copy, "init")
+    assert refused.exit_code == 1
+    assert json.loads(refused.stdout)["error"]["code"] == "nycklar_saknas"
+    assert not (copy / "keys" / "keystore.sqlite").exists()
+
+    deliberate = run(copy, "init", "--new-keys")
+    assert deliberate.exit_code == 0, deliberate.output
+    assert "warning" in deliberate.output
+    assert run(copy, "append", str(lines)).exit_code == 0  # stored a second time...
+    data = verify(copy)  # ...and verify says so: no stored result holds under the new key
+    assert "klient_id_mac" in rules(data) and "avvisning_mac" in rules(data)
+
+
+def test_key_file_with_wrong_mode_is_one_line(copy: Path) -> None:
+    os.chmod(copy / "keys" / "signing.key", 0o644)
+    out = run(copy, "verify")
+    assert out.exit_code == 1
+    assert "chmod 600" in json.loads(out.stdout)["error"]["message"]
+    assert "Traceback" not in out.output
+
+
+def test_damaged_database_file_is_one_line(copy: Path) -> None:
+    (copy / "ledger.sqlite").write_bytes(b"not a database at all" * 100)
+    for name in ("ledger.sqlite-wal", "ledger.sqlite-shm"):
+        (copy / name).unlink(missing_ok=True)
+    out = run(copy, "verify")
+    assert out.exit_code == 1, out.output
+    assert json.loads(out.stdout)["error"]["code"] == "databas"
+    assert "Traceback" not in out.output

@@ -39,6 +39,21 @@ def latest_checkpoint(ledger: Ledger) -> checkpoints.Checkpoint | None:
         return checkpoints.latest(session)
 
 
+def records_in(database_url: str) -> int:
+    """How many records a database's log holds (0 when there is no store yet), read
+    without keys: `init` makes new keys only for a store without records."""
+    engine = sqlalchemy.create_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            if not sqlalchemy.inspect(conn).has_table(merkle_log.state.name):
+                return 0
+            return merkle_log.load(conn).size
+    except (sqlalchemy.exc.DatabaseError, ValueError):
+        return 0
+    finally:
+        engine.dispose()
+
+
 def public_key(ledger: Ledger) -> str:
     """The ledger's verifier key (C2SP signed-note), for auditors and witnesses."""
     return ledger.verifier.text()
