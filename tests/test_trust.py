@@ -753,3 +753,53 @@ def test_damaged_database_file_is_one_line(copy: Path) -> None:
     assert out.exit_code == 1, out.output
     assert json.loads(out.stdout)["error"]["code"] == "databas"
     assert "Traceback" not in out.output
+
+
+def test_witness_over_http_cosigns_and_hands_the_cosignature_back(
+    copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The witness reaches the ledger only through its HTTP API (urlopen routed to the
+    app in-process): checkpoint, consistency proof, cosignature handed back."""
+    import io
+    import urllib.parse
+
+    from api_support import client_for
+    from iubledger.api.app import create_app
+    from iubledger.services import witness
+    from iubledger.services.apikeys import ApiKeys
+
+    settings = resolve(str(copy), None)
+    ledger = Ledger(settings)
+    try:
+        token, _ = ApiKeys.of(ledger).create("tillsyn")
+        pub = Verifier.parse(ledger.verifier.text())
+    finally:
+        ledger.close()
+    folder = tmp_path / "vittne"
+    Witness(folder).init("ivo.se/http")
+    with client_for(create_app(settings)) as client:
+
+        def urlopen(req: Any, timeout: float) -> Any:
+            url = urllib.parse.urlsplit(req.full_url)
+            r = client.request(
+                req.get_method(),
+                url.path + ("?" + url.query if url.query else ""),
+                headers=dict(req.header_items()),
+                content=req.data,
+            )
+            assert r.status_code < 300, r.text
+            return contextmanager(lambda: iter([io.BytesIO(r.content)]))()
+
+        monkeypatch.setattr(witness.urllib.request, "urlopen", urlopen)
+        reach = witness.Ledger("http://ledger.test", token)
+        first = witness.cosign_http(folder, pub, reach, submit=True)
+        rng = random.Random("http")
+        ledger = Ledger(settings)
+        try:
+            append.batch(ledger, [kontakt(rng) for _ in range(5)])
+        finally:
+            ledger.close()
+        second = witness.cosign_http(folder, pub, reach, submit=True)
+    assert second.previous == first.tree_size < second.tree_size
+    data = verify(copy)
+    assert data["ok"] and data["witnessed"] == {"ivo.se/http": second.tree_size}
