@@ -803,3 +803,18 @@ def test_witness_over_http_cosigns_and_hands_the_cosignature_back(
     assert second.previous == first.tree_size < second.tree_size
     data = verify(copy)
     assert data["ok"] and data["witnessed"] == {"ivo.se/http": second.tree_size}
+
+
+def test_only_pinned_witnesses_count(copy: Path, tmp_path: Path) -> None:
+    """An operator's own 'witness' adds cosignatures; tillsyn counts only the keys it trusts."""
+    pub = public_key(copy, tmp_path / "pub")
+    keys = {}
+    for name in ("ivo.se/w", "operator.kommun.se/w"):
+        folder = tmp_path / name.split("/")[0] / "vittne"
+        Witness(folder).init(name)
+        assert witness_cosigns(copy, folder, pub).exit_code == 0
+        keys[name] = folder.parent / "witness.pub"
+    assert set(verify(copy)["witnessed"]) == set(keys)
+    data = verify(copy, "--witness-key", str(keys["ivo.se/w"]))
+    assert data["ok"] and set(data["witnessed"]) == {"ivo.se/w"}
+    assert any("operator.kommun.se/w" in n for n in data["notes"])

@@ -136,6 +136,7 @@ def verify(
     public_key: Verifier | None = None,
     deep: bool = False,
     decode: bool = True,
+    witnesses: Sequence[Verifier] | None = None,
     tick: Callable[[int], None] = lambda n: None,
 ) -> Result:
     """Recompute the Merkle log in one snapshot and check every node, checkpoint,
@@ -157,6 +158,7 @@ def verify(
                 decode=ledger.mapper.to_domain_event if decode else None,
                 observe=model.observe,
                 tick=tick,
+                witnesses=witnesses,
             )
             if decode:
                 model.compare(conn, res)
@@ -182,11 +184,13 @@ def verify_bundle(
     folder: Path,
     public_key: Verifier,
     saved: checkpoints.Checkpoint | None = None,
+    witnesses: Sequence[Verifier] | None = None,
     tick: Callable[[int], None] = lambda n: None,
 ) -> Result:
     """Verify an audit bundle offline with the ledger's public key alone (G5); BundleError
     when the folder is not a readable bundle."""
-    return verify_log(bundle.BundleSource(folder), public_key, saved, tick=tick)
+    source = bundle.BundleSource(folder)
+    return verify_log(source, public_key, saved, tick=tick, witnesses=witnesses)
 
 
 class _Model:
