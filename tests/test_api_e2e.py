@@ -34,8 +34,8 @@ from iubledger import catalogs
 from iubledger.cli import app as cli_app
 from iubledger.config import Settings
 from iubledger.integrity.merkle import leaf_hash, verify_consistency, verify_inclusion
-from iubledger.integrity.verify import verify
 from iubledger.schemas.beslut import BeslutsFil
+from iubledger.services.integrity import verify
 from iubledger.simulate import simulate
 from iubledger.store.ledger import Ledger
 

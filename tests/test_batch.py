@@ -26,11 +26,11 @@ from hypothesis import strategies as st
 
 from iubledger import catalogs
 from iubledger.config import Settings, resolve
-from iubledger.integrity.verify import verify
 from iubledger.roles import Forbidden
 from iubledger.schemas.base import Rejected
 from iubledger.schemas.beslut import BeslutsFil
 from iubledger.services import append, decisions
+from iubledger.services.integrity import verify
 from iubledger.simulate import main_lines
 from iubledger.store.keys import KeyStore
 from iubledger.store.ledger import Ledger

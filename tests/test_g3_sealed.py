@@ -21,9 +21,9 @@ from identities import personnummer
 from iubledger import catalogs
 from iubledger.cli import app
 from iubledger.config import Settings, resolve
-from iubledger.integrity.verify import verify
 from iubledger.schemas.base import Rejected
 from iubledger.services import append, decisions, identity
+from iubledger.services.integrity import verify
 from iubledger.store.keys import KeyStore
 from iubledger.store.ledger import Ledger
 

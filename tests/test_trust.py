@@ -704,3 +704,117 @@ def test_api_key_row_edited_is_refused_as_an_invalid_key(copy: Path, edit: str) 
         for t in refused:
             r = client.get("/v1/whoami", headers={"Authorization": f"Bearer {t}"})
             assert r.status_code == 401, r.text
+
+
+# -- keystore loss is loud -----------------------------------------------------------------
+
+
+def test_keystore_loss_is_loud(copy: Path) -> None:
+    rng = random.Random("resend")
+    line = kontakt(rng)
+    lines = copy.parent / "line.jsonl"
+    lines.write_text(json.dumps(line) + "\n", encoding="utf-8")
+    first = run(copy, "append", str(lines))
+    assert first.exit_code == 0, first.output
+    (copy / "keys" / "keystore.sqlite").unlink()
+
+    again = run(copy, "append", str(lines))
+    assert again.exit_code == 1
+    error = json.loads(again.stdout.splitlines()[-1])["error"]
+    assert error["code"] == "nycklar" and "backup" in error["message"]
+    assert "Traceback" not in again.output
+
+    refused = run(copy, "init")
+    assert refused.exit_code == 1
+    assert json.loads(refused.stdout)["error"]["code"] == "nycklar_saknas"
+    assert not (copy / "keys" / "keystore.sqlite").exists()
+
+    deliberate = run(copy, "init", "--new-keys")
+    assert deliberate.exit_code == 0, deliberate.output
+    assert "warning" in deliberate.output
+    assert run(copy, "append", str(lines)).exit_code == 0  # stored a second time...
+    data = verify(copy)  # ...and verify says so: no stored result holds under the new key
+    assert "klient_id_mac" in rules(data) and "avvisning_mac" in rules(data)
+
+
+def test_key_file_with_wrong_mode_is_one_line(copy: Path) -> None:
+    os.chmod(copy / "keys" / "signing.key", 0o644)
+    out = run(copy, "verify")
+    assert out.exit_code == 1
+    assert "chmod 600" in json.loads(out.stdout)["error"]["message"]
+    assert "Traceback" not in out.output
+
+
+def test_damaged_database_file_is_one_line(copy: Path) -> None:
+    (copy / "ledger.sqlite").write_bytes(b"not a database at all" * 100)
+    for name in ("ledger.sqlite-wal", "ledger.sqlite-shm"):
+        (copy / name).unlink(missing_ok=True)
+    out = run(copy, "verify")
+    assert out.exit_code == 1, out.output
+    assert json.loads(out.stdout)["error"]["code"] == "databas"
+    assert "Traceback" not in out.output
+
+
+def test_witness_over_http_cosigns_and_hands_the_cosignature_back(
+    copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The witness reaches the ledger only through its HTTP API (urlopen routed to the
+    app in-process): checkpoint, consistency proof, cosignature handed back."""
+    import io
+    import urllib.parse
+
+    from api_support import client_for
+    from iubledger.api.app import create_app
+    from iubledger.services import witness
+    from iubledger.services.apikeys import ApiKeys
+
+    settings = resolve(str(copy), None)
+    ledger = Ledger(settings)
+    try:
+        token, _ = ApiKeys.of(ledger).create("tillsyn")
+        pub = Verifier.parse(ledger.verifier.text())
+    finally:
+        ledger.close()
+    folder = tmp_path / "vittne"
+    Witness(folder).init("ivo.se/http")
+    with client_for(create_app(settings)) as client:
+
+        def urlopen(req: Any, timeout: float) -> Any:
+            url = urllib.parse.urlsplit(req.full_url)
+            r = client.request(
+                req.get_method(),
+                url.path + ("?" + url.query if url.query else ""),
+                headers=dict(req.header_items()),
+                content=req.data,
+            )
+            assert r.status_code < 300, r.text
+            return contextmanager(lambda: iter([io.BytesIO(r.content)]))()
+
+        monkeypatch.setattr(witness.urllib.request, "urlopen", urlopen)
+        reach = witness.Ledger("http://ledger.test", token)
+        first = witness.cosign_http(folder, pub, reach, submit=True)
+        rng = random.Random("http")
+        ledger = Ledger(settings)
+        try:
+            append.batch(ledger, [kontakt(rng) for _ in range(5)])
+        finally:
+            ledger.close()
+        second = witness.cosign_http(folder, pub, reach, submit=True)
+    assert second.previous == first.tree_size < second.tree_size
+    data = verify(copy)
+    assert data["ok"] and data["witnessed"] == {"ivo.se/http": second.tree_size}
+
+
+def test_only_pinned_witnesses_count(copy: Path, tmp_path: Path) -> None:
+    """An operator's own 'witness' adds cosignatures; tillsyn counts only the keys it trusts."""
+    pub = public_key(copy, tmp_path / "pub")
+    keys = {}
+    for name in ("ivo.se/w", "operator.kommun.se/w"):
+        folder = tmp_path / name.split("/")[0] / "vittne"
+        Witness(folder).init(name)
+        assert witness_cosigns(copy, folder, pub).exit_code == 0
+        keys[name] = folder.parent / "witness.pub"
+    assert set(verify(copy)["witnessed"]) == set(keys)
+    data = verify(copy, "--witness-key", str(keys["ivo.se/w"]))
+    assert data["ok"] and set(data["witnessed"]) == {"ivo.se/w"}
+    assert any("operator.kommun.se/w" in n for n in data["notes"])

@@ -20,7 +20,12 @@ from uuid import UUID
 
 import sqlalchemy.exc
 import typer
-from eventsourcing.persistence import InterfaceError, MapperDeserialisationError, OperationalError
+from eventsourcing.persistence import (
+    DatabaseError,
+    InterfaceError,
+    MapperDeserialisationError,
+    OperationalError,
+)
 from rich.console import Console
 
 from iubledger.config import Settings
@@ -106,6 +111,8 @@ def open_ledger(c: Context, **kw: Any) -> Iterator[Ledger]:
             "it is back; a line without a result above was not confirmed (sent again, a line "
             "already stored returns its first result)",
         )
+    except (sqlalchemy.exc.DatabaseError, DatabaseError) as e:
+        fail(c, "databas", f"the database cannot be read ({_driver_message(e)})")
     except Rejected as e:
         fail(
             c,

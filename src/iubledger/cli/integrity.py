@@ -56,6 +56,10 @@ def verify(
     deep: Annotated[
         bool, typer.Option(help="Also the database's own check of its pages and indexes")
     ] = False,
+    witness_key: Annotated[
+        list[Path] | None,
+        typer.Option(help="A witness's verifier key to trust (repeatable; default: all)"),
+    ] = None,
 ) -> None:
     """Integrity: recompute the Merkle log and check every node, checkpoint, cosignature,
     decryption and decoding, the read models and the rows outside the log, and that the log
@@ -63,19 +67,26 @@ def verify(
     c = context(ctx)
     saved = None if checkpoint_file is None else read_checkpoint(c, checkpoint_file)
     pinned = None if public_key is None else read_verifier(c, public_key)
+    witnesses = None if not witness_key else [read_verifier(c, w) for w in witness_key]
     if bundle is not None:
         if pinned is None:
             usage("--bundle needs --public-key: a bundle is verified with the public key alone")
         with progress("verify") as tick:
             try:
-                result = integrity.verify_bundle(bundle, pinned, saved, tick=tick)
+                result = integrity.verify_bundle(bundle, pinned, saved, witnesses, tick=tick)
             except BundleError as e:
                 fail(c, "paket", str(e))
     else:
         opened = pinned is None or (c.settings.key_dir / AT_REST).exists()
         with open_ledger(c, at_rest_cipher=opened) as ledger, progress("verify") as tick:
             result = integrity.verify(
-                ledger, saved, public_key=pinned, deep=deep, decode=opened, tick=tick
+                ledger,
+                saved,
+                public_key=pinned,
+                deep=deep,
+                decode=opened,
+                witnesses=witnesses,
+                tick=tick,
             )
     data = result.as_json()
 

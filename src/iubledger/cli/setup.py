@@ -9,21 +9,68 @@ from typing import Annotated
 import typer
 
 from iubledger import catalogs
-from iubledger.cli.common import context, emit, fail, open_ledger, out, parse_day, progress
+from iubledger.cli.common import (
+    context,
+    emit,
+    err,
+    fail,
+    open_ledger,
+    out,
+    parse_day,
+    progress,
+    usage,
+)
 from iubledger.reports.render import render
 from iubledger.schemas.beslut import BeslutsFil
 from iubledger.services import demo as job
+from iubledger.services import integrity
 from iubledger.simulate import main_lines
 from iubledger.store.keys import KeyStore
 
 DEMO_MARKER = ".iubledger-demo"
 
 
-def init(ctx: typer.Context) -> None:
-    """Create the store and keys (never overwrites existing keys)."""
+def init(
+    ctx: typer.Context,
+    origin: Annotated[
+        str | None,
+        typer.Option(help="The instance's name in its checkpoints, e.g. alingsas.se/iubledger"),
+    ] = None,
+    new_keys: Annotated[
+        bool,
+        typer.Option(
+            "--new-keys",
+            help="Make missing keys for a store that holds records (loses idempotency and "
+            "every sealed identity; verify then fails against the old signing key)",
+        ),
+    ] = False,
+) -> None:
+    """Create the store and keys (never overwrites existing keys; never makes new keys
+    for a store that holds records unless told to)."""
     c = context(ctx)
+    if origin is not None and (not origin or any(ch.isspace() or ch == "+" for ch in origin)):
+        usage("--origin has no spaces and no '+'")
     c.settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    created = KeyStore(c.settings.key_dir).init()
+    keys = KeyStore(c.settings.key_dir)
+    missing = keys.missing()
+    held = integrity.records_in(c.settings.database_url) if missing else 0
+    if held and not new_keys:
+        fail(
+            c,
+            "nycklar_saknas",
+            f"the store holds {held} records but the key folder lacks {', '.join(missing)}: "
+            "restore it from its backup (--new-keys makes new ones and loses the "
+            "idempotency of earlier lines and every sealed identity)",
+        )
+    if held:
+        err.print(
+            f"warning: new {', '.join(missing)} for a store of {held} records: lines sent "
+            "again are stored twice, sealed identity cannot be opened, and the checkpoints "
+            "signed before no longer verify under the new key",
+            highlight=False,
+            markup=False,
+        )
+    created = keys.init(origin)
     with open_ledger(c):
         pass
     data = {"data_dir": str(c.settings.data_dir), "keys_created": created}

@@ -12,7 +12,7 @@ page: memory stays flat as the store grows.
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from itertools import pairwise
 from typing import Any, Protocol
@@ -106,12 +106,20 @@ def verify(
     decode: Callable[[Notification], Any] | None = None,
     observe: Callable[[int, Any], None] = lambda nid, event: None,
     tick: Callable[[int], None] = lambda n: None,
+    witnesses: Sequence[Verifier] | None = None,
 ) -> Result:
     """Check the records of `source` against everything stored or given about them;
-    `verifier` is the ledger's public key, `saved` a checkpoint an auditor kept earlier."""
+    `verifier` is the ledger's public key, `saved` a checkpoint an auditor kept earlier,
+    `witnesses` the witness keys the auditor trusts (None: every stored one counts)."""
     res = Result()
     signed = source.checkpoints()
     cosigs, stored_cosigs = source.cosignatures()
+    if witnesses is not None:
+        trusted = {w.text() for w in witnesses}
+        for name in sorted({c.witness.name for c in cosigs if c.witness.text() not in trusted}):
+            res.notes.append(f"cosignatures of {name}, whose key was not given, not counted")
+        stored_cosigs -= sum(1 for c in cosigs if c.witness.text() not in trusted)
+        cosigs = [c for c in cosigs if c.witness.text() in trusted]
     logged = source.logged()
     res.logged = logged.size if isinstance(logged, CompactRange) else (logged or 0)
     expected = _expected(res, signed, saved, verifier)

@@ -39,6 +39,21 @@ def latest_checkpoint(ledger: Ledger) -> checkpoints.Checkpoint | None:
         return checkpoints.latest(session)
 
 
+def records_in(database_url: str) -> int:
+    """How many records a database's log holds (0 when there is no store yet), read
+    without keys: `init` makes new keys only for a store without records."""
+    engine = sqlalchemy.create_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            if not sqlalchemy.inspect(conn).has_table(merkle_log.state.name):
+                return 0
+            return merkle_log.load(conn).size
+    except (sqlalchemy.exc.DatabaseError, ValueError):
+        return 0
+    finally:
+        engine.dispose()
+
+
 def public_key(ledger: Ledger) -> str:
     """The ledger's verifier key (C2SP signed-note), for auditors and witnesses."""
     return ledger.verifier.text()
@@ -121,6 +136,7 @@ def verify(
     public_key: Verifier | None = None,
     deep: bool = False,
     decode: bool = True,
+    witnesses: Sequence[Verifier] | None = None,
     tick: Callable[[int], None] = lambda n: None,
 ) -> Result:
     """Recompute the Merkle log in one snapshot and check every node, checkpoint,
@@ -142,6 +158,7 @@ def verify(
                 decode=ledger.mapper.to_domain_event if decode else None,
                 observe=model.observe,
                 tick=tick,
+                witnesses=witnesses,
             )
             if decode:
                 model.compare(conn, res)
@@ -167,11 +184,13 @@ def verify_bundle(
     folder: Path,
     public_key: Verifier,
     saved: checkpoints.Checkpoint | None = None,
+    witnesses: Sequence[Verifier] | None = None,
     tick: Callable[[int], None] = lambda n: None,
 ) -> Result:
     """Verify an audit bundle offline with the ledger's public key alone (G5); BundleError
     when the folder is not a readable bundle."""
-    return verify_log(bundle.BundleSource(folder), public_key, saved, tick=tick)
+    source = bundle.BundleSource(folder)
+    return verify_log(source, public_key, saved, tick=tick, witnesses=witnesses)
 
 
 class _Model:

@@ -60,14 +60,22 @@ def _check_secret(path: Path) -> None:
     try:
         mode = path.stat().st_mode
     except FileNotFoundError:
-        raise KeyCustodyError(f"key file {path.name} is missing: run 'iubledger init'") from None
+        raise KeyCustodyError(
+            f"key file {path.name} is missing: restore the key folder from its backup "
+            "('iubledger init' makes keys only for a store without records)"
+        ) from None
+    except OSError as e:
+        raise KeyCustodyError(f"the key folder cannot be read ({e.strerror})") from None
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise KeyCustodyError(f"key file {path.name} is readable by others: chmod 600 it")
 
 
 def _read_secret(path: Path) -> bytes:
     _check_secret(path)
-    return path.read_bytes()
+    try:
+        return path.read_bytes()
+    except OSError as e:
+        raise KeyCustodyError(f"key file {path.name} cannot be read ({e.strerror})") from None
 
 
 class KeyStore:
@@ -79,6 +87,10 @@ class KeyStore:
         self._db: sqlite3.Connection | None = None
         self._lock = threading.Lock()
         self._namnd_keys: dict[tuple[str, str], bytes] = {}
+
+    def missing(self) -> list[str]:
+        """The key files that are not there (a new store lacks them all)."""
+        return [n for n in (AT_REST, SIGNING, KEYSTORE) if not (self.key_dir / n).exists()]
 
     def init(self, origin: str | None = None) -> list[str]:
         """Create whatever keys are missing, and the instance's name (`origin`, default
@@ -144,7 +156,11 @@ class KeyStore:
         """The instance's name, the origin line of its checkpoints (a store made before
         names were given: `iubledger`)."""
         path = self.key_dir / ORIGIN
-        return _read_secret(path).decode().strip() if path.exists() else LEGACY_ORIGIN
+        try:
+            present = path.exists()
+        except OSError:
+            present = False
+        return _read_secret(path).decode().strip() if present else LEGACY_ORIGIN
 
     def mac_key(self, syfte: str) -> bytes:
         """A key for MACs over rows outside the log (kept here, never in the database)."""
