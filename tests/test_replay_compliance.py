@@ -30,13 +30,14 @@ from sqlalchemy import select
 
 from iubledger import catalogs
 from iubledger.aggregates.deltagande import Deltagande
-from iubledger.audit import compliance
+from iubledger.audit import compliance, oversikt
 from iubledger.audit.replay import replay
 from iubledger.config import Settings, resolve
 from iubledger.projections import runner
 from iubledger.projections.deltagande import aktiv, matt
+from iubledger.reports.render import render
 from iubledger.schemas.base import Rejected
-from iubledger.schemas.beslut import BeslutsFil
+from iubledger.schemas.beslut import IDENTITY_FREE, PARAGRAF, BeslutsFil, Regim
 from iubledger.schemas.period import label, start
 from iubledger.services import append, decisions, demo, reports
 from iubledger.simulate import simulate
@@ -249,9 +250,14 @@ def rows_of(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def line(row: dict[str, Any], kontroll: str) -> dict[str, Any] | None:
-    found = [x for x in row["kontroller"] if x["kontroll"] == kontroll]
+    found = lines(row, kontroll)
     assert len(found) <= 1
     return found[0] if found else None
+
+
+def lines(row: dict[str, Any], kontroll: str) -> list[dict[str, Any]]:
+    """The checks of that name: the identity check comes once per regime stored under."""
+    return [x for x in row["kontroller"] if x["kontroll"] == kontroll]
 
 
 def regimes() -> dict[str, str]:
@@ -273,16 +279,19 @@ def test_identity_scan_of_a_clean_store_finds_nothing(
         mine = [e for e in events if e["insats"] == insats]
         stored = len(mine) + sum(1 for e in mine if e.get("utfall") == "oklart")
         assert row["poster"] == stored, insats
-        found = line(row, IDENTITY_LINE)
+        found = lines(row, IDENTITY_LINE)
         if not mine or regim[insats] not in free:
-            assert found is None, insats
+            assert not found, insats
             continue
-        assert found is not None, insats
-        assert found["paragraf"] == "14 kap. 4–5 § SoL"
-        assert found["resultat"] == "uppfyllt", (insats, found)
-        assert found["detalj"] == (
-            f"{stored} lagrade poster granskade; inga identitetsuppgifter funna"
-        )
+        assert found, insats
+        granskade = 0
+        for x in found:
+            assert x["paragraf"] in (PARAGRAF[r] for r in IDENTITY_FREE)
+            assert x["resultat"] == "uppfyllt", (insats, x)
+            assert x["detalj"].endswith("; inga identitetsuppgifter funna")
+            assert (x["avvikande"], x["enhet"]) == (0, "poster")
+            granskade += x["av"]
+        assert granskade == stored, insats
         scanned[regim[insats]] += 1
     assert all(scanned[r] > 0 for r in free), scanned
 
@@ -319,17 +328,18 @@ def test_a_stored_identity_key_is_a_deviation_naming_its_position(
     assert position == sum(1 for _ in writable.records()) - 1
 
     report = build(writable)
-    found = line(rows_of(report)[insats], IDENTITY_LINE)
-    assert found is not None
+    (found,) = (x for x in lines(rows_of(report)[insats], IDENTITY_LINE) if x["avvikande"])
+    assert found["paragraf"] == PARAGRAF[Regim(post["beslut"]["regim"])]
     assert found["resultat"] == "avvikelse"
     assert "identitetsuppgifter i 1 poster" in found["detalj"]
     assert found["detalj"].endswith(f"första på position {position}")
     assert report["sammanfattning"]["avvikelser"] == clean["sammanfattning"]["avvikelser"] + 1
     others = {k: v for k, v in rows_of(report).items() if k != insats}
     assert all(
-        (x := line(r, IDENTITY_LINE)) is None or x["resultat"] == "uppfyllt"
-        for r in others.values()
+        x["resultat"] == "uppfyllt" for r in others.values() for x in lines(r, IDENTITY_LINE)
     )
+    deviation = {"insats": insats, "kontroll": IDENTITY_LINE, "antal": 1, "enhet": "poster"}
+    assert any(deviation.items() <= a.items() for a in report["avvikelser"])
 
 
 def test_completeness_at_start_cites_14_kap_3(
@@ -346,7 +356,7 @@ def test_completeness_at_start_cites_14_kap_3(
         assert found is not None, insats
         assert found["paragraf"] == "14 kap. 3 § SoL"
         assert found["resultat"] == "uppfyllt"
-        assert found["detalj"] == f"{len(starts)} av {len(starts)} (100.0 %)"
+        assert found["detalj"] == f"{len(starts)} av {len(starts)} (100,0 %)"
     assert seen > 10
 
 
@@ -362,7 +372,9 @@ def test_informed_share_cites_11_kap_6(clean: dict[str, Any], events: list[dict[
         assert found is not None, insats
         assert found["paragraf"] == "11 kap. 6 § SoL"
         share = 100 * informed / len(kontakter)
-        assert found["detalj"] == f"{informed} av {len(kontakter)} ({share:.1f} %)"
+        assert found["detalj"] == f"{informed} av {len(kontakter)} ({share:.1f} %)".replace(
+            ".", ","
+        )
         ok = informed == len(kontakter)
         assert found["resultat"] == ("uppfyllt" if ok else "avvikelse")
         seen[found["resultat"]] += 1
@@ -445,3 +457,38 @@ def test_the_recording_clock_is_as_set(ledger: Ledger) -> None:
     assert sum(1 for s in stamps if s == AMENDMENT_RECORDED) == 1
     assert all(s.tzinfo is not None for s in stamps)
     assert max(stamps) - min(stamps) > timedelta(days=200)
+
+
+def test_the_report_opens_with_one_line_per_paragraph_then_the_deviations(
+    clean: dict[str, Any], events: list[dict[str, Any]]
+) -> None:
+    """11:5, 11:6, 14:3, 14:4, 14:5, children, villkor: met or not, with the deviations
+    counted; every deviating check listed per insats and rule, with counts only."""
+    overview = clean["oversikt"]
+    assert [x["paragraf"] for x in overview] == [o.paragraf for o in oversikt.OMRADEN]
+    by = {x["paragraf"]: x for x in overview}
+    kontakter = [e for e in events if e["type"] == "kontakt"]
+    uninformed = sum(1 for e in kontakter if not e["informerad_om_ansokan"])
+    info = by["11 kap. 6 § SoL"]
+    assert uninformed and info["resultat"] == "ej uppfyllt"
+    assert f"{uninformed} av {len(kontakter):,} kontakter avviker".replace(",", "\u00a0") in (
+        info["text"]
+    )
+    bad = {
+        (r["insats"], x["kontroll"]): x
+        for r in clean["insatser"]
+        for x in r["kontroller"]
+        if x["resultat"] == "avvikelse"
+    }
+    listed = {(a["insats"], a["kontroll"]): a for a in clean["avvikelser"]}
+    assert listed.keys() == bad.keys()
+    for k, a in listed.items():
+        assert (a["antal"], a["av"]) == (bad[k]["avvikande"], bad[k]["av"])
+    assert sum(x["avvikelser"] for x in overview) == len(bad)
+    assert clean["sammanfattning"]["avvikelser"] == len(bad)
+    for x in overview:
+        expected = "ej uppfyllt" if x["avvikelser"] else ("uppfyllt", "ej tillämpligt")
+        assert x["resultat"] in expected, x
+    text = render(clean, "table")
+    assert text.index("Översikt per lagrum") < text.index("Avvikelser per insats och regel")
+    assert "1 avvikelser" not in text and "1 ändringar" not in text
