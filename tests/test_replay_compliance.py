@@ -471,8 +471,9 @@ def test_the_report_opens_with_one_line_per_paragraph_then_the_deviations(
     uninformed = sum(1 for e in kontakter if not e["informerad_om_ansokan"])
     info = by["11 kap. 6 § SoL"]
     assert uninformed and info["resultat"] == "ej uppfyllt"
-    assert f"{uninformed} av {len(kontakter):,} kontakter avviker".replace(",", "\u00a0") in (
-        info["text"]
+    assert (
+        f"{uninformed} av {len(kontakter):,} kontakter avviker".replace(",", "\u00a0")
+        in (info["text"])
     )
     bad = {
         (r["insats"], x["kontroll"]): x
