@@ -195,6 +195,44 @@ def test_replay_counts_what_was_recorded_by_then(
     assert replay(ledger, as_of)["poster"] == decisions + len(mine) + oklara
 
 
+def test_replay_by_occurrence_counts_what_had_happened_by_then(
+    ledger: Ledger, events: list[dict[str, Any]]
+) -> None:
+    """By the events' own dates: every record is read (so the decisions recorded later are
+    known), and the report counts the kontakter that had happened by the end of the day."""
+    as_of = date(2026, 3, 10)
+    by_recording = replay(ledger, as_of)
+    by_occurrence = replay(ledger, as_of, by="occurred")
+    assert by_occurrence["by"] == "occurred" and by_recording["by"] == "recorded"
+    assert by_occurrence["poster"] == sum(1 for _ in ledger.records())
+    # the amendment was recorded on 2026-03-20: known by occurrence, not by recording time
+    assert _markers(by_occurrence["rapport"], AMENDED) == [(1, "2025-10-01"), (2, "2026-04-01")]
+    assert _markers(by_recording["rapport"], AMENDED) == [(1, "2025-10-01")]
+    happened = sum(1 for e in events if e["type"] == "kontakt" and e["datum"] <= "2026-03-10")
+    assert by_occurrence["rapport"]["summor"]["kontakter"] == happened
+    assert "anmarkning" not in by_occurrence
+
+
+def test_an_empty_replay_by_recording_time_says_why(ledger: Ledger) -> None:
+    data = replay(ledger, date(2025, 9, 1))
+    assert data["poster"] == 0
+    assert "--by occurred" in data["anmarkning"] and "registreringstid" in data["anmarkning"]
+    assert "anmarkning" not in replay(ledger, date(2026, 3, 10))
+
+
+def test_command_line_replay_explains_an_empty_result(
+    store: Path, settings: Settings, run_cli: Any
+) -> None:
+    shutil.copytree(store, settings.data_dir)
+    empty = run_cli(["replay", "--as-of", "2025-09-01"])
+    assert empty.exit_code == 0, empty.output
+    assert "--by occurred" in " ".join(empty.stderr.split())
+    by = run_cli(["replay", "--as-of", "2025-09-01", "--by", "occurred", "--format", "json"])
+    assert by.exit_code == 0, by.output
+    assert json.loads(by.stdout)["by"] == "occurred"
+    assert run_cli(["replay", "--as-of", "2025-09-01", "--by", "never"]).exit_code == 2
+
+
 def test_tree_size_limits_the_records_counted(ledger: Ledger) -> None:
     total = sum(1 for _ in ledger.records())
     leading = 0  # the decision records come first: nothing to count in the report
