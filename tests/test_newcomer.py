@@ -6,15 +6,20 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
 import iubledger
+from api_support import client_for, seed
+from iubledger.api.app import create_app
 from iubledger.cli import app
+from iubledger.config import Settings
 from iubledger.services import demo as job
 from test_demo import short_stream
 
@@ -93,3 +98,25 @@ def test_demo_refuses_a_dir_that_is_not_a_demo(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "not a demo" in " ".join(result.output.split())
     assert (data / "ledger.sqlite").exists()
+
+
+REVERSED = {"from": "2026-05-01", "to": "2026-04-01"}
+
+
+@pytest.mark.parametrize("kind", ["participation", "effect", "compliance"])
+def test_a_reversed_period_is_refused_on_the_command_line_and_over_http(
+    kind: str, settings: Settings, _initialised_data_dir: Path, run_cli: Any
+) -> None:
+    shutil.copytree(_initialised_data_dir, settings.data_dir)
+    result = run_cli(["report", kind, "--from", REVERSED["from"], "--to", REVERSED["to"]])
+    assert result.exit_code == 1
+    assert "from: 'from' is after 'to' [period]" in " ".join(result.output.split())
+    tokens = seed(settings)["tokens"]
+    with client_for(create_app(settings)) as client:
+        r = client.get(
+            f"/v1/reports/{kind}",
+            params=REVERSED,
+            headers={"Authorization": f"Bearer {tokens['tillsyn']}"},
+        )
+    assert r.status_code == 422
+    assert [(e["code"], e["field"]) for e in r.json()["errors"]] == [("period", "from")]
