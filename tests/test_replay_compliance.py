@@ -522,7 +522,7 @@ def test_the_report_opens_with_one_line_per_paragraph_then_the_deviations(
     listed = {(a["insats"], a["kontroll"]): a for a in clean["avvikelser"]}
     assert listed.keys() == bad.keys()
     for k, a in listed.items():
-        assert (a["antal"], a["av"]) == (bad[k]["avvikande"], bad[k]["av"])
+        assert (a.get("antal"), a.get("av")) == (bad[k].get("avvikande"), bad[k].get("av"))
     assert sum(x["avvikelser"] for x in overview) == len(bad)
     assert clean["sammanfattning"]["avvikelser"] == len(bad)
     for x in overview:
@@ -531,3 +531,43 @@ def test_the_report_opens_with_one_line_per_paragraph_then_the_deviations(
     text = render(clean, "table")
     assert text.index("Översikt per lagrum") < text.index("Avvikelser per insats och regel")
     assert "1 avvikelser" not in text and "1 ändringar" not in text
+
+
+def test_the_overview_of_hand_made_checks() -> None:
+    """Met, not met (with the count, in the right number) and not applicable."""
+    info = oversikt.kontroll(
+        oversikt.INFORMATION, "Informerad", False, "", avvikande=4, av=120, enhet="kontakter"
+    )
+    skal = oversikt.kontroll(oversikt.UNDANTAG, "Särskilda skäl", False, "saknas")
+    met = oversikt.kontroll(oversikt.BESLUT, "Beslut i kraft", True, "")
+    note = oversikt.kontroll(oversikt.RADGIVNING, "k", None, "k = 2")
+    checks = [("k/1", "A", [info, met, note]), ("k/2", "B", [skal, met])]
+    by = {x["paragraf"]: x for x in oversikt.oversikt(checks)}
+    assert by["11 kap. 6 § SoL"]["resultat"] == "ej uppfyllt"
+    assert by["11 kap. 6 § SoL"]["text"].startswith("1 avvikelse i 1 insats; 4 av 120 kontakter")
+    assert by["11 kap. 5 § SoL"] | {"text": ""} == {
+        "paragraf": "11 kap. 5 § SoL",
+        "fraga": oversikt.BESLUT.fraga,
+        "resultat": "uppfyllt",
+        "avvikelser": 0,
+        "kontroller": 2,
+        "text": "",
+    }
+    assert by["14 kap. 4 § SoL"]["resultat"] == "ej tillämpligt"  # information sets no bar
+    assert by["14 kap. 5 § SoL"]["resultat"] == "ej uppfyllt"
+    listed = oversikt.avvikelser(checks)
+    assert listed == [
+        {
+            "insats": "k/1",
+            "namn": "A",
+            "paragraf": "11 kap. 6 § SoL",
+            "kontroll": "Informerad",
+            "antal": 4,
+            "av": 120,
+            "enhet": "kontakter",
+        },
+        {"insats": "k/2", "namn": "B", "paragraf": "14 kap. 5 § SoL", "kontroll": "Särskilda skäl"},
+    ]
+    summary = oversikt.sammanfattning(list(by.values()), 2)
+    assert summary["avvikelser"] == 2
+    assert summary["text"].startswith("2 avvikelser: 11 kap. 6 § SoL (1); 14 kap. 5 § SoL (1).")

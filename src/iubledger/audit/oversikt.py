@@ -157,17 +157,15 @@ def avvikelser(per_insats: Iterable[Insats]) -> list[dict[str, Any]]:
         for k in checks:
             if k.resultat != "avvikelse":
                 continue
-            out.append(
-                {
-                    "insats": insats,
-                    "namn": namn,
-                    "paragraf": k.paragraf,
-                    "kontroll": k.kontroll,
-                    "antal": k.avvikande,
-                    "av": k.av,
-                    "enhet": k.enhet,
-                }
-            )
+            entry: dict[str, Any] = {
+                "insats": insats,
+                "namn": namn,
+                "paragraf": k.paragraf,
+                "kontroll": k.kontroll,
+            }
+            if k.avvikande is not None and k.av is not None:
+                entry |= {"antal": k.avvikande, "av": k.av, "enhet": k.enhet or "poster"}
+            out.append(entry)
     return out
 
 
