@@ -35,6 +35,7 @@ from iubledger.api.app import create_app
 from iubledger.config import Settings
 from iubledger.integrity import note
 from iubledger.integrity.note import Verifier
+from iubledger.roles import Actor, may
 
 ROLES = ["admin", "namnd", "namnd_annan", "utforare", "utforare_begransad", "utforare_annan"]
 ROLES.append("tillsyn")
@@ -139,10 +140,13 @@ ENDPOINTS: dict[str, tuple[Call, set[str]]] = {
         {"namnd", "namnd_annan", "tillsyn"},
     ),
     "report_effect": (Call("GET", "/v1/reports/effect"), {"namnd", "namnd_annan", "tillsyn"}),
-    "report_compliance": (Call("GET", "/v1/reports/compliance"), {"tillsyn"}),
+    "report_compliance": (
+        Call("GET", "/v1/reports/compliance"),
+        {"namnd", "namnd_annan", "tillsyn"},
+    ),
     "report_compliance_html": (
         Call("GET", "/v1/reports/compliance", params={"format": "html"}),
-        {"tillsyn"},
+        {"namnd", "namnd_annan", "tillsyn"},
     ),
     "verify": (Call("POST", "/v1/verify"), {"tillsyn"}),
     "cosign": (Call("POST", "/v1/cosignatures", body=lambda: dict(COSIGNED)), {"tillsyn"}),
@@ -307,6 +311,21 @@ def test_namnd_manages_only_its_own_katalog(api: Api) -> None:
     assert report["insatser"]
     assert {i["insats"].split("/")[0] for i in report["insatser"]} == {KATALOG}
     assert report["skydd"]["exakta_tal"] is False
+
+
+def test_namnd_reads_the_compliance_report_of_its_own_katalog(api: Api) -> None:
+    """The compliance report is the nämnd's egenkontroll too: its own katalog only, and
+    without the refusal counts, which are kept for the whole ledger."""
+    own = api.call("namnd", "GET", "/v1/reports/compliance").json()
+    assert own["insatser"]
+    assert {i["insats"].split("/")[0] for i in own["insatser"]} == {KATALOG}
+    assert {a["insats"].split("/")[0] for a in own["avvikelser"]} <= {KATALOG}
+    assert "avvisade_handelser" not in own
+    every = api.call("tillsyn", "GET", "/v1/reports/compliance").json()
+    assert {i["insats"].split("/")[0] for i in every["insatser"]} > {KATALOG}
+    assert "avvisade_handelser" in every
+    assert may(Actor("namnd", katalog=KATALOG), "read_compliance")
+    assert not may(Actor("utforare", organisation="x"), "read_compliance")
 
 
 def test_utforare_sees_the_decisions_naming_it(api: Api) -> None:

@@ -207,7 +207,7 @@ def test_bad_bytes_refuse_their_line_only(store: Path) -> None:
     assert out[1]["error"]["field"] == "(rad)" and out[2]["error"]["field"] == "(rad)"
     assert stored(store) == before + 2
     assert_no_identity(r.output)
-    assert "3 line(s) refused" in r.stderr
+    assert "2 line(s) stored now; 3 refused (nothing stored for them)" in r.stderr
 
 
 def test_bad_bytes_on_stdin_and_a_byte_order_mark(store: Path) -> None:
@@ -374,5 +374,5 @@ def test_results_reach_a_file_while_stderr_is_a_terminal(copied: Path, tmp_path:
     assert [x["ok"] for x in got] == [True] * 120 + [False, False]
     assert "append" in shown, "the progress bar was not shown: the test proves nothing"
     assert '"ok"' not in shown
-    assert "refused; nothing was stored for them" in shown
+    assert "120 line(s) stored now; 2 refused (nothing stored for them)" in shown
     assert_no_identity(shown)

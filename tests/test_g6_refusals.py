@@ -8,10 +8,13 @@ import copy
 import json
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
@@ -19,6 +22,7 @@ from identities import personnummer
 from iubledger import catalogs
 from iubledger.cli import app
 from iubledger.config import resolve
+from iubledger.policies.common import future_date
 from iubledger.roles import Actor, Forbidden
 from iubledger.schemas.base import Rejected
 from iubledger.services import append, decisions
@@ -733,3 +737,49 @@ def test_cli_append_reports_a_future_birth_date_as_a_line(closed: Path) -> None:
     assert [(r["line"], r["ok"]) for r in out] == [(1, False), (2, True)]
     assert out[0]["error"]["field"].startswith("deltagare")
     assert "2030-01-01" not in output
+
+
+def test_cli_append_says_how_many_lines_were_already_stored(closed: Path) -> None:
+    """A resend (the same client ids) stores nothing new, and says so on stderr."""
+    lines = [json.dumps(event("kontakt", deltagare=DELTAGARE)) for _ in range(3)]
+    ledger_url = f"sqlite:///{closed / 'ledger.sqlite'}"
+    args = ["--data-dir", str(closed), "--db", ledger_url, "append", "-"]
+    first = CliRunner().invoke(app, args, input="\n".join(lines) + "\n")
+    assert first.exit_code == 0
+    assert first.stderr.strip() == "3 line(s) stored now"
+    again = CliRunner().invoke(
+        app, args, input="\n".join([*lines, json.dumps(event("kontakt"))]) + "\n"
+    )
+    assert again.exit_code == 0
+    said = " ".join(again.stderr.split())
+    assert said.startswith("1 line(s) stored now; 3 already stored before (the same client id")
+    results = [json.loads(x) for x in again.stdout.splitlines()]
+    assert [r["position"] for r in results[:3]] == [
+        json.loads(x)["position"] for x in first.stdout.splitlines()
+    ]
+
+
+@pytest.mark.parametrize("insats", ["radgivning", "undantag", "aggregat", "full", "deltagardata"])
+def test_an_event_dated_after_tomorrow_is_refused_under_every_regime(
+    ledger: Ledger, insats: str
+) -> None:
+    """Only what has happened is documented: more than a day ahead is refused, naming
+    `datum` and the rule; tomorrow (time zones, midnight) is not."""
+    today = datetime.now(UTC).date()
+    for ahead in (2, 365 * 4):
+        day = (today + timedelta(days=ahead)).isoformat()
+        err = refuse(ledger, event("kontakt", insats, datum=day), day)
+        assert [(p.code, p.field) for p in err.problems] == [("datum_i_framtiden", "datum")]
+    tomorrow = event("kontakt", insats, datum=(today + timedelta(days=1)).isoformat())
+    assert append.event(ledger, tomorrow)["position"] is not None
+
+
+@given(st.dates(), st.integers(-10_000, 10_000))
+def test_the_future_date_rule(today: date, ahead: int) -> None:
+    try:
+        day = today + timedelta(days=ahead)
+    except OverflowError:
+        return
+    refused = future_date(day, today)
+    assert bool(refused) == (ahead > 1)
+    assert all(p.code == "datum_i_framtiden" and day.isoformat() not in p.message for p in refused)

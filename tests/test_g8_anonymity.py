@@ -37,6 +37,7 @@ from iubledger.config import Settings, resolve
 from iubledger.decisions.index import Version
 from iubledger.policies.common import beslutets_aldersgrupper
 from iubledger.policies.regimes import apply
+from iubledger.reports.render.labels import regim_kort
 from iubledger.schemas.base import Rejected
 from iubledger.schemas.beslut import BeslutsFil, Regim
 from iubledger.schemas.handelser import HANDELSE
@@ -362,7 +363,7 @@ def test_k_and_unique_share_are_what_an_independent_count_gives(simulated: Ledge
             "bibliotek": "pyCANON 1.3.6 (pycanon.anonymity.k_anonymity)",
         }
         (found,) = _k_lines(row)
-        assert f"k = {k} ({regim}); {unique} av {records} rader" in found["detalj"]
+        assert f"k = {k} under {regim_kort(regim)}; {unique} av {records} rader" in found["detalj"]
         assert "beräknat med pyCANON 1.3.6" in found["detalj"]
         if regim == "undantag_14_5":
             assert found["paragraf"] == "14 kap. 5 § SoL"
@@ -462,7 +463,7 @@ def test_a_unique_record_is_k_1_and_a_deviation_with_the_remedy(undantag: Ledger
     (found,) = _k_lines(row)
     assert found["paragraf"] == "14 kap. 5 § SoL"
     assert found["resultat"] == "avvikelse"
-    assert found["detalj"].startswith("k = 1 (undantag_14_5); 2 av 28 rader (7.1 %)")
+    assert found["detalj"].startswith("k = 1 under undantag (14 kap. 5 §); 2 av 28 rader (7,1 %)")
     for remedy in ("datumprecision", "aldersintervall", "minst 5 gånger", "pyCANON 1.3.6"):
         assert remedy in found["detalj"]
     assert report["sammanfattning"]["avvikelser"] == 1

@@ -13,8 +13,10 @@ from html.parser import HTMLParser
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from iubledger.reports import effect, participation
+from iubledger.reports import begrepp, effect, participation
 from iubledger.reports.render import DOLD, charts, render
 from iubledger.schemas.beslut import BeslutsFil
 from iubledger.services import append, decisions, reports
@@ -176,7 +178,7 @@ def deltagande() -> dict[str, Any]:
 @pytest.fixture
 def effekt() -> dict[str, Any]:
     matt = ["Kontakter", "Nya deltagare", "Unika deltagare", "Aktivitet", "Avbrott", "Avslutade"]
-    return {
+    report = {
         "rapport": "effekt",
         "period": {"fran": "2025-10-01", "till": "2026-03-31"},
         "skydd": SKYDD,
@@ -245,6 +247,13 @@ def effekt() -> dict[str, Any]:
             },
         ],
     }
+    for c in report["andringar"]:
+        rates = [c["avbrottsandel"]["fore"], c["avbrottsandel"]["efter"]]
+        c["forandring"] = effect.forandring(c["jamforelse"]["celler"], rates)
+        window = [tuple(map(date.fromisoformat, c["fonster"][s])) for s in ("fore", "efter")]
+        c["bedomning"] = effect.bedomning(c["forandring"], *window, regim_andrad=True)
+    report["begrepp"] = begrepp.definitions("kontakter", "maende")
+    return report
 
 
 @pytest.fixture
@@ -315,13 +324,63 @@ def test_table_participation(deltagande: dict[str, Any]) -> None:
 def test_table_effect(effekt: dict[str, Any]) -> None:
     out = render(effekt, "table")
     assert "Effekt av nämndens beslut" in out
-    assert "2026-03-01: version 2, radgivning_14_4 → undantag_14_5" in out
-    assert "2026-02-15: version 2, aggregat → upphävt" in out
+    flat = " ".join(out.replace("│", " ").split())
+    assert "2026-03-01: version 2, från rådgivning (14 kap. 4 §) till undantag (14 kap. 5 §)" in out
+    assert "2026-02-15: version 2, beslutet upphävt (var endast antal (14 kap. 3 och 5 §§))" in out
     assert "2026-01-30 – 2026-02-28 (före)" in out
     assert "Avbrottsandel (%)" in out and "12,5" in out
+    # change and percent per measure: 20 → 25 kontakter is +5, +25,0 %
+    assert re.search(r"Kontakter\s+20\s+25\s+\+5\s+\+25,0", flat), flat
+    assert "Bedömning: Efter ändringen: nya deltagare ökade från 8 till 10, +25,0 % och " in flat
+    assert "kontakter ökade från 20 till 25, +25,0 %." in flat
+    assert "Förbehåll: Perioderna ligger vid olika tider på året (januari–februari " in flat
+    assert "Små tal (under 20)" in flat
+    assert "Antalen är för små för att redovisas; ingen slutsats kan dras." in flat
+    assert "Begrepp" in out and "skala från 1 till 5" in flat
+    for code in ("radgivning_14_4", "undantag_14_5", "aggregat", "_"):
+        assert code not in out, code
     assert "Kvinnor 18-24" in out
     assert DOLD in out
     assert " ".join(SKYDD["text"].split()) in " ".join(out.replace("│", " ").split())
+
+
+counts = st.one_of(st.none(), st.integers(0, 10_000))
+
+
+@given(st.lists(counts, min_size=6, max_size=6), st.lists(counts, min_size=6, max_size=6))
+def test_change_is_shown_only_between_published_counts(
+    fore: list[int | None], efter: list[int | None]
+) -> None:
+    """Change and percent per measure: efter − före and its share of före; unknown (None)
+    when a side is suppressed; no percent at all from nothing before."""
+    lines = effect.forandring([fore, efter], [None, None])
+    assert [x["matt"] for x in lines] == [k for k, _ in effect.MATT] + ["avbrottsandel"]
+    for x, f, e in zip(lines, fore, efter, strict=False):
+        if f is None or e is None:
+            assert x["skillnad"] is None and x["procent"] is None
+        else:
+            assert x["skillnad"] == e - f
+            if f == 0:
+                assert "procent" not in x
+            else:
+                assert x["procent"] == round(100 * (e - f) / f, 1)
+    verdict = effect.bedomning(
+        lines,
+        (date(2025, 10, 1), date(2025, 12, 31)),
+        (date(2026, 1, 1), date(2026, 3, 31)),
+        regim_andrad=False,
+    )
+    assert verdict["forbehall"][0].startswith(
+        "Perioderna ligger vid olika tider på året (oktober–december jämfört med januari–mars)"
+    )
+    small = any(v is None or v < effect.SMA_TAL for v in (fore[0], fore[1], efter[0], efter[1]))
+    assert any("Små tal" in c for c in verdict["forbehall"]) == small
+
+
+def test_one_change_is_singular(effekt: dict[str, Any]) -> None:
+    effekt["andringar"] = effekt["andringar"][:1]
+    doc = render(effekt, "html")
+    assert "före och efter 1 ändring av nämndens beslut" in doc and "1 ändringar" not in doc
 
 
 def test_table_generic_and_wide_split(efterlevnad: dict[str, Any]) -> None:
@@ -526,7 +585,9 @@ def test_html_effect_and_generic(effekt: dict[str, Any], efterlevnad: dict[str, 
     self_contained(doc)
     p = parse(doc)
     assert p.tags["svg"] == 1  # the all-suppressed comparison gets no chart
-    assert "2026-03-01: version 2, radgivning_14_4 → undantag_14_5" in " ".join(p.svg_text)
+    description = "2026-03-01: version 2, från rådgivning (14 kap. 4 §) till undantag (14 kap. 5 §)"
+    assert description in " ".join(p.svg_text)
+    assert "jämför lika långa perioder före och efter 2 ändringar av nämndens beslut" in doc
     assert SKYDD["text"] in doc
     assert "Diagram" in p.headings and "Tabeller" in p.headings
 
@@ -612,7 +673,7 @@ def test_builders_over_a_tiny_ledger(
     assert json.loads(render(p, "json")) == p
 
     assert len(e["andringar"]) == 1
-    description = "2025-10-01: version 2, radgivning_14_4 → undantag_14_5"
+    description = "2025-10-01: version 2, från rådgivning (14 kap. 4 §) till undantag (14 kap. 5 §)"
     assert description in render(e, "table")
     doc = render(e, "html")
     self_contained(doc)

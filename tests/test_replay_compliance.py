@@ -30,13 +30,14 @@ from sqlalchemy import select
 
 from iubledger import catalogs
 from iubledger.aggregates.deltagande import Deltagande
-from iubledger.audit import compliance
+from iubledger.audit import compliance, oversikt
 from iubledger.audit.replay import replay
 from iubledger.config import Settings, resolve
 from iubledger.projections import runner
 from iubledger.projections.deltagande import aktiv, matt
+from iubledger.reports.render import render
 from iubledger.schemas.base import Rejected
-from iubledger.schemas.beslut import BeslutsFil
+from iubledger.schemas.beslut import IDENTITY_FREE, PARAGRAF, BeslutsFil, Regim
 from iubledger.schemas.period import label, start
 from iubledger.services import append, decisions, demo, reports
 from iubledger.simulate import simulate
@@ -194,6 +195,44 @@ def test_replay_counts_what_was_recorded_by_then(
     assert replay(ledger, as_of)["poster"] == decisions + len(mine) + oklara
 
 
+def test_replay_by_occurrence_counts_what_had_happened_by_then(
+    ledger: Ledger, events: list[dict[str, Any]]
+) -> None:
+    """By the events' own dates: every record is read (so the decisions recorded later are
+    known), and the report counts the kontakter that had happened by the end of the day."""
+    as_of = date(2026, 3, 10)
+    by_recording = replay(ledger, as_of)
+    by_occurrence = replay(ledger, as_of, by="occurred")
+    assert by_occurrence["by"] == "occurred" and by_recording["by"] == "recorded"
+    assert by_occurrence["poster"] == sum(1 for _ in ledger.records())
+    # the amendment was recorded on 2026-03-20: known by occurrence, not by recording time
+    assert _markers(by_occurrence["rapport"], AMENDED) == [(1, "2025-10-01"), (2, "2026-04-01")]
+    assert _markers(by_recording["rapport"], AMENDED) == [(1, "2025-10-01")]
+    happened = sum(1 for e in events if e["type"] == "kontakt" and e["datum"] <= "2026-03-10")
+    assert by_occurrence["rapport"]["summor"]["kontakter"] == happened
+    assert "anmarkning" not in by_occurrence
+
+
+def test_an_empty_replay_by_recording_time_says_why(ledger: Ledger) -> None:
+    data = replay(ledger, date(2025, 9, 1))
+    assert data["poster"] == 0
+    assert "--by occurred" in data["anmarkning"] and "registreringstid" in data["anmarkning"]
+    assert "anmarkning" not in replay(ledger, date(2026, 3, 10))
+
+
+def test_command_line_replay_explains_an_empty_result(
+    store: Path, settings: Settings, run_cli: Any
+) -> None:
+    shutil.copytree(store, settings.data_dir)
+    empty = run_cli(["replay", "--as-of", "2025-09-01"])
+    assert empty.exit_code == 0, empty.output
+    assert "--by occurred" in " ".join(empty.stderr.split())
+    by = run_cli(["replay", "--as-of", "2025-09-01", "--by", "occurred", "--format", "json"])
+    assert by.exit_code == 0, by.output
+    assert json.loads(by.stdout)["by"] == "occurred"
+    assert run_cli(["replay", "--as-of", "2025-09-01", "--by", "never"]).exit_code == 2
+
+
 def test_tree_size_limits_the_records_counted(ledger: Ledger) -> None:
     total = sum(1 for _ in ledger.records())
     leading = 0  # the decision records come first: nothing to count in the report
@@ -249,9 +288,14 @@ def rows_of(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def line(row: dict[str, Any], kontroll: str) -> dict[str, Any] | None:
-    found = [x for x in row["kontroller"] if x["kontroll"] == kontroll]
+    found = lines(row, kontroll)
     assert len(found) <= 1
     return found[0] if found else None
+
+
+def lines(row: dict[str, Any], kontroll: str) -> list[dict[str, Any]]:
+    """The checks of that name: the identity check comes once per regime stored under."""
+    return [x for x in row["kontroller"] if x["kontroll"] == kontroll]
 
 
 def regimes() -> dict[str, str]:
@@ -273,16 +317,19 @@ def test_identity_scan_of_a_clean_store_finds_nothing(
         mine = [e for e in events if e["insats"] == insats]
         stored = len(mine) + sum(1 for e in mine if e.get("utfall") == "oklart")
         assert row["poster"] == stored, insats
-        found = line(row, IDENTITY_LINE)
+        found = lines(row, IDENTITY_LINE)
         if not mine or regim[insats] not in free:
-            assert found is None, insats
+            assert not found, insats
             continue
-        assert found is not None, insats
-        assert found["paragraf"] == "14 kap. 4–5 § SoL"
-        assert found["resultat"] == "uppfyllt", (insats, found)
-        assert found["detalj"] == (
-            f"{stored} lagrade poster granskade; inga identitetsuppgifter funna"
-        )
+        assert found, insats
+        granskade = 0
+        for x in found:
+            assert x["paragraf"] in (PARAGRAF[r] for r in IDENTITY_FREE)
+            assert x["resultat"] == "uppfyllt", (insats, x)
+            assert x["detalj"].endswith("; inga identitetsuppgifter funna")
+            assert (x["avvikande"], x["enhet"]) == (0, "poster")
+            granskade += x["av"]
+        assert granskade == stored, insats
         scanned[regim[insats]] += 1
     assert all(scanned[r] > 0 for r in free), scanned
 
@@ -319,17 +366,18 @@ def test_a_stored_identity_key_is_a_deviation_naming_its_position(
     assert position == sum(1 for _ in writable.records()) - 1
 
     report = build(writable)
-    found = line(rows_of(report)[insats], IDENTITY_LINE)
-    assert found is not None
+    (found,) = (x for x in lines(rows_of(report)[insats], IDENTITY_LINE) if x["avvikande"])
+    assert found["paragraf"] == PARAGRAF[Regim(post["beslut"]["regim"])]
     assert found["resultat"] == "avvikelse"
     assert "identitetsuppgifter i 1 poster" in found["detalj"]
     assert found["detalj"].endswith(f"första på position {position}")
     assert report["sammanfattning"]["avvikelser"] == clean["sammanfattning"]["avvikelser"] + 1
     others = {k: v for k, v in rows_of(report).items() if k != insats}
     assert all(
-        (x := line(r, IDENTITY_LINE)) is None or x["resultat"] == "uppfyllt"
-        for r in others.values()
+        x["resultat"] == "uppfyllt" for r in others.values() for x in lines(r, IDENTITY_LINE)
     )
+    deviation = {"insats": insats, "kontroll": IDENTITY_LINE, "antal": 1, "enhet": "poster"}
+    assert any(deviation.items() <= a.items() for a in report["avvikelser"])
 
 
 def test_completeness_at_start_cites_14_kap_3(
@@ -346,7 +394,7 @@ def test_completeness_at_start_cites_14_kap_3(
         assert found is not None, insats
         assert found["paragraf"] == "14 kap. 3 § SoL"
         assert found["resultat"] == "uppfyllt"
-        assert found["detalj"] == f"{len(starts)} av {len(starts)} (100.0 %)"
+        assert found["detalj"] == f"{len(starts)} av {len(starts)} (100,0 %)"
     assert seen > 10
 
 
@@ -362,7 +410,9 @@ def test_informed_share_cites_11_kap_6(clean: dict[str, Any], events: list[dict[
         assert found is not None, insats
         assert found["paragraf"] == "11 kap. 6 § SoL"
         share = 100 * informed / len(kontakter)
-        assert found["detalj"] == f"{informed} av {len(kontakter)} ({share:.1f} %)"
+        assert found["detalj"] == f"{informed} av {len(kontakter)} ({share:.1f} %)".replace(
+            ".", ","
+        )
         ok = informed == len(kontakter)
         assert found["resultat"] == ("uppfyllt" if ok else "avvikelse")
         seen[found["resultat"]] += 1
@@ -445,3 +495,79 @@ def test_the_recording_clock_is_as_set(ledger: Ledger) -> None:
     assert sum(1 for s in stamps if s == AMENDMENT_RECORDED) == 1
     assert all(s.tzinfo is not None for s in stamps)
     assert max(stamps) - min(stamps) > timedelta(days=200)
+
+
+def test_the_report_opens_with_one_line_per_paragraph_then_the_deviations(
+    clean: dict[str, Any], events: list[dict[str, Any]]
+) -> None:
+    """11:5, 11:6, 14:3, 14:4, 14:5, children, villkor: met or not, with the deviations
+    counted; every deviating check listed per insats and rule, with counts only."""
+    overview = clean["oversikt"]
+    assert [x["paragraf"] for x in overview] == [o.paragraf for o in oversikt.OMRADEN]
+    by = {x["paragraf"]: x for x in overview}
+    kontakter = [e for e in events if e["type"] == "kontakt"]
+    uninformed = sum(1 for e in kontakter if not e["informerad_om_ansokan"])
+    info = by["11 kap. 6 § SoL"]
+    assert uninformed and info["resultat"] == "ej uppfyllt"
+    assert (
+        f"{uninformed} av {len(kontakter):,} kontakter avviker".replace(",", "\u00a0")
+        in (info["text"])
+    )
+    bad = {
+        (r["insats"], x["kontroll"]): x
+        for r in clean["insatser"]
+        for x in r["kontroller"]
+        if x["resultat"] == "avvikelse"
+    }
+    listed = {(a["insats"], a["kontroll"]): a for a in clean["avvikelser"]}
+    assert listed.keys() == bad.keys()
+    for k, a in listed.items():
+        assert (a.get("antal"), a.get("av")) == (bad[k].get("avvikande"), bad[k].get("av"))
+    assert sum(x["avvikelser"] for x in overview) == len(bad)
+    assert clean["sammanfattning"]["avvikelser"] == len(bad)
+    for x in overview:
+        expected = "ej uppfyllt" if x["avvikelser"] else ("uppfyllt", "ej tillämpligt")
+        assert x["resultat"] in expected, x
+    text = render(clean, "table")
+    assert text.index("Översikt per lagrum") < text.index("Avvikelser per insats och regel")
+    assert "1 avvikelser" not in text and "1 ändringar" not in text
+
+
+def test_the_overview_of_hand_made_checks() -> None:
+    """Met, not met (with the count, in the right number) and not applicable."""
+    info = oversikt.kontroll(
+        oversikt.INFORMATION, "Informerad", False, "", avvikande=4, av=120, enhet="kontakter"
+    )
+    skal = oversikt.kontroll(oversikt.UNDANTAG, "Särskilda skäl", False, "saknas")
+    met = oversikt.kontroll(oversikt.BESLUT, "Beslut i kraft", True, "")
+    note = oversikt.kontroll(oversikt.RADGIVNING, "k", None, "k = 2")
+    checks = [("k/1", "A", [info, met, note]), ("k/2", "B", [skal, met])]
+    by = {x["paragraf"]: x for x in oversikt.oversikt(checks)}
+    assert by["11 kap. 6 § SoL"]["resultat"] == "ej uppfyllt"
+    assert by["11 kap. 6 § SoL"]["text"].startswith("1 avvikelse i 1 insats; 4 av 120 kontakter")
+    assert by["11 kap. 5 § SoL"] | {"text": ""} == {
+        "paragraf": "11 kap. 5 § SoL",
+        "fraga": oversikt.BESLUT.fraga,
+        "resultat": "uppfyllt",
+        "avvikelser": 0,
+        "kontroller": 2,
+        "text": "",
+    }
+    assert by["14 kap. 4 § SoL"]["resultat"] == "ej tillämpligt"  # information sets no bar
+    assert by["14 kap. 5 § SoL"]["resultat"] == "ej uppfyllt"
+    listed = oversikt.avvikelser(checks)
+    assert listed == [
+        {
+            "insats": "k/1",
+            "namn": "A",
+            "paragraf": "11 kap. 6 § SoL",
+            "kontroll": "Informerad",
+            "antal": 4,
+            "av": 120,
+            "enhet": "kontakter",
+        },
+        {"insats": "k/2", "namn": "B", "paragraf": "14 kap. 5 § SoL", "kontroll": "Särskilda skäl"},
+    ]
+    summary = oversikt.sammanfattning(list(by.values()), 2)
+    assert summary["avvikelser"] == 2
+    assert summary["text"].startswith("2 avvikelser: 11 kap. 6 § SoL (1); 14 kap. 5 § SoL (1).")

@@ -77,9 +77,9 @@ def sees_decision(actor: Actor, beslut_id: str, *, named_utforare: bool) -> bool
 
 #: What each role may do over HTTP (least privilege). The command line is the operator's.
 #: utforare: append for itself, read its own receipts and the decisions naming it;
-#: namnd: its own decisions and suppressed reports; tillsyn: read and verify everything
-#: but sealed identity, never write but a witness cosignature; admin: keys and identity
-#: recovery, nothing else.
+#: namnd: its own decisions, suppressed reports and the compliance report of its own
+#: katalog (its egenkontroll); tillsyn: read and verify everything but sealed identity,
+#: never write but a witness cosignature; admin: keys and identity recovery, nothing else.
 PERMISSIONS: dict[str, frozenset[Roll]] = {
     "append": frozenset({"utforare"}),
     "read_receipts": frozenset({"utforare", "namnd", "tillsyn"}),
@@ -87,7 +87,7 @@ PERMISSIONS: dict[str, frozenset[Roll]] = {
     "read_decisions": frozenset({"utforare", "namnd", "tillsyn"}),
     "decide": frozenset({"namnd"}),
     "read_reports": frozenset({"namnd", "tillsyn"}),
-    "read_compliance": frozenset({"tillsyn"}),
+    "read_compliance": frozenset({"namnd", "tillsyn"}),
     "verify": frozenset({"tillsyn"}),
     "cosign": frozenset({"tillsyn"}),
     "replay": frozenset({"tillsyn"}),

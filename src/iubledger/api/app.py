@@ -12,14 +12,13 @@ import copy
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from starlette.concurrency import run_in_threadpool
 
-from iubledger.api import models, problems
+from iubledger.api import beskrivningar, docs, exempel, models, problems
 from iubledger.api.middleware import Guard
 from iubledger.api.routes import ops, v1
 from iubledger.api.service import Service
@@ -72,6 +71,7 @@ def create_app(
     )
     app.state.max_batch = api.max_batch
     problems.install(app)
+    docs.install(app)
     app.include_router(ops.router)
     app.include_router(v1)
     install_web(app, oidc)
@@ -102,7 +102,11 @@ def _document(app: FastAPI) -> dict[str, Any]:
         version=app.version,
         summary=app.summary,
         description="Errors are `application/problem+json` (RFC 9457) naming field and "
-        "rule, never an input value. Authenticate with `Authorization: Bearer <API key>`.",
+        "rule, never an input value; each rule has a stable `type` URI "
+        "(`urn:iubledger:problem:<rule>`) and a Swedish title. Field descriptions are in "
+        "Swedish, the language of the nämnd and of tillsyn; every operation carries an "
+        "example generated from the simulator. Authenticate with "
+        "`Authorization: Bearer <API key>`.",
         routes=app.routes,
     )
     schemas = doc.setdefault("components", {}).setdefault("schemas", {})
@@ -116,12 +120,14 @@ def _document(app: FastAPI) -> dict[str, Any]:
     for name, schema in problem.pop("$defs", {}).items():
         schemas.setdefault(name, schema)
     schemas["Problem"] = problem
+    beskrivningar.fill(doc)
+    exempel.attach(doc)
     for path, operations in doc["paths"].items():
         for op in operations.values():
             responses = op.setdefault("responses", {})
             for status in _statuses(path, op):
                 entry: dict[str, Any] = {
-                    "description": HTTPStatus(status).phrase,
+                    "description": problems.titel(status),
                     "content": {problems.MEDIA_TYPE: {"schema": PROBLEM_REF}},
                 }
                 if status == 401:

@@ -93,12 +93,41 @@ def safe(p: Problem) -> dict[str, str]:
     return {"code": p.code, "field": p.field, "message": safe_message(p.code, p.message)}
 
 
+#: Problem titles in Swedish, by HTTP status.
+TITLAR = {
+    400: "Felaktig begäran",
+    401: "Giltig API-nyckel krävs",
+    403: "Behörighet saknas",
+    404: "Finns inte",
+    405: "Metoden stöds inte",
+    406: "Formatet kan inte levereras",
+    409: "Konflikt",
+    413: "Begäran är för stor",
+    415: "Mediatypen stöds inte",
+    422: "Uppgifterna avvisades",
+    500: "Internt fel",
+    503: "Tjänsten är inte tillgänglig just nu",
+}
+
+
+def titel(status: int) -> str:
+    """The Swedish title of a status (HTTP's English phrase only for one not listed)."""
+    return TITLAR.get(status) or HTTPStatus(status).phrase
+
+
+def rule_of(code: str, errors: list[Problem]) -> str:
+    """The rule a problem is about: the one rule all its errors share, else its code."""
+    rules = {p.code for p in errors}
+    return rules.pop() if len(rules) == 1 else code
+
+
 def body(
     status: int, code: str, detail: str | None = None, errors: list[Problem] | None = None
 ) -> dict[str, Any]:
+    """The problem document; `type` is a stable URI per rule (urn:iubledger:problem:<rule>)."""
     return {
-        "type": TYPE_BASE + code,
-        "title": HTTPStatus(status).phrase,
+        "type": TYPE_BASE + rule_of(code, errors or []),
+        "title": titel(status),
         "status": status,
         "detail": detail,
         "code": code,

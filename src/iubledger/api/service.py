@@ -22,6 +22,7 @@ from sqlalchemy import text
 
 from iubledger.aggregates.beslut import Beslut
 from iubledger.api.problems import ApiError, NotFound
+from iubledger.audit.replay import Grund
 from iubledger.decisions.index import Version
 from iubledger.integrity.checkpoints import Checkpoint
 from iubledger.reports.facts import Indelning
@@ -187,9 +188,9 @@ class Service:
         with self.locked() as ledger:
             return integrity.verify(ledger, cp).as_json()
 
-    def replay(self, as_of: date, tree_size: int | None) -> dict[str, Any]:
+    def replay(self, as_of: date, tree_size: int | None, by: Grund) -> dict[str, Any]:
         with self.locked() as ledger:
-            return reports.replay(ledger, as_of, tree_size)
+            return reports.replay(ledger, as_of, tree_size, by)
 
     def export(self, page: int = 500) -> Iterator[str]:
         """Every stored record as JSON Lines, seals closed; page by page under the lock."""

@@ -24,10 +24,12 @@ from typing import Any
 from sqlalchemy import func, select
 
 from iubledger.audit import anonymity
+from iubledger.audit import oversikt as O
 from iubledger.decisions.index import DecisionIndex, Version
 from iubledger.policies.textscan import scan
 from iubledger.reports.participation import scope
 from iubledger.reports.protect import Skydd
+from iubledger.reports.render.labels import regim_kort as regim_namn
 from iubledger.schemas.beslut import IDENTITY_FREE, PARAGRAF, Regim
 from iubledger.schemas.post import post_of
 from iubledger.store import tables
@@ -72,50 +74,63 @@ def _minor(band: str | None) -> bool:
     return int(band.split("-", 1)[1]) < 18
 
 
-def _line(paragraf: str, kontroll: str, ok: bool | None, detalj: str) -> dict[str, Any]:
-    """A check: met, a deviation, or (None) information the law sets no bar for."""
-    return {
-        "paragraf": paragraf,
-        "kontroll": kontroll,
-        "resultat": "information" if ok is None else "uppfyllt" if ok else "avvikelse",
-        "detalj": detalj,
-    }
-
-
 K_KONTROLL = "k-anonymitet för lagrade uppgifter"
 K_ATGARD = (
     "Åtgärd: nämnden kan besluta om grövre datumprecision (fältet datumprecision, t.ex. "
     "månad i stället för vecka) eller bredare åldersgrupper (fältet aldersintervall, t.ex. "
     f"10 år) så att varje kombination förekommer minst {K_ANONYMITET} gånger."
 )
+IDENTITET_KONTROLL = "Inga uppgifter som kan röja identitet lagrade"
+#: The area of law an identity-free regime answers to.
+_OMRADE = {Regim.radgivning_14_4: O.RADGIVNING}
 
 
-def _k_line(regim: Regim, m: anonymity.Matning) -> dict[str, Any]:
+def _k_line(regim: Regim, m: anonymity.Matning) -> O.Kontroll:
     """14 kap. 5 § SoL (G8): k of the records stored under `regim`; below K_ANONYMITET a
     deviation under undantag, information under the other identity-free regimes."""
     low = m.k < K_ANONYMITET
     detalj = (
-        f"k = {m.k} ({regim.value}); {m.unika} av {m.rader} rader "
-        f"({100 * m.andel_unika:.1f} %) är ensamma om sin kombination av "
+        f"k = {m.k} under {regim_namn(regim.value)}; {m.unika} av {m.rader} rader "
+        f"({_decimal(100 * m.andel_unika)} %) är ensamma om sin kombination av "
         f"{anonymity.KVASI_TEXT} ({anonymity.RAD_TEXT}); beräknat med {anonymity.BIBLIOTEK}"
     )
     if regim is Regim.undantag_14_5:
-        return _line(
-            "14 kap. 5 § SoL",
+        return O.kontroll(
+            O.UNDANTAG,
             K_KONTROLL,
             not low,
             detalj + (f". Under {K_ANONYMITET} kan enskilda pekas ut. {K_ATGARD}" if low else ""),
+            avvikande=m.unika,
+            av=m.rader,
+            enhet="rader",
         )
-    return _line(PARAGRAF[regim], K_KONTROLL, None, detalj)
+    return O.kontroll(
+        _OMRADE.get(regim, O.UNDANTAG), K_KONTROLL, None, detalj, paragraf=PARAGRAF[regim]
+    )
 
 
-def _complete(paragraf: str, kontroll: str, part: int, whole: int) -> dict[str, Any]:
-    """A completeness line: met only when every one of `whole` has it."""
-    return _line(paragraf, kontroll, part == whole, _pct(part, whole))
+def _complete(
+    omrade: O.Omrade, kontroll: str, part: int, whole: int, enhet: str, paragraf: str | None = None
+) -> O.Kontroll:
+    """A completeness check: met only when every one of `whole` has it."""
+    return O.kontroll(
+        omrade,
+        kontroll,
+        part == whole,
+        _pct(part, whole),
+        paragraf=paragraf,
+        avvikande=whole - part,
+        av=whole,
+        enhet=enhet,
+    )
+
+
+def _decimal(x: float) -> str:
+    return f"{x:.1f}".replace(".", ",")
 
 
 def _pct(part: int, whole: int) -> str:
-    return f"{part} av {whole} ({100 * part / whole:.1f} %)" if whole else "inga registrerade"
+    return f"{part} av {whole} ({_decimal(100 * part / whole)} %)" if whole else "inga registrerade"
 
 
 def build(
@@ -127,9 +142,11 @@ def build(
     insatser: list[str] | None = None,
     namnd: str | None = None,
 ) -> dict[str, Any]:
+    """The compliance report: the overview per paragraph, the deviations, then every
+    insats's checks; for one nämnd (its egenkontroll) only its own katalog."""
     covered = scope(index, till, insatser, namnd)
     c: dict[str, Counter[str]] = defaultdict(Counter)
-    leaks: dict[str, list[int]] = defaultdict(list)
+    leaks: dict[tuple[str, Regim], list[int]] = defaultdict(list)
     cells: Counter[tuple[str, str, str, str]] = Counter()
     qi: dict[str, dict[Regim, list[anonymity.Rad]]] = defaultdict(lambda: defaultdict(list))
     for position, e in ledger.records():
@@ -143,11 +160,11 @@ def build(
         c[i]["poster"] += 1
         c[i][f"regim:{regim.value}"] += 1
         if regim in IDENTITY_FREE:
-            c[i]["granskade"] += 1
+            c[i][f"granskade:{regim.value}"] += 1
             qi[i][regim].extend(anonymity.rader(post))
             text = post.anteckning
             if _keys(e.post) & IDENTITETSNYCKLAR or (text and scan(text, today=day)):
-                leaks[i].append(position)
+                leaks[(i, regim)].append(position)
         person = post.person
         if t == "kontakt":
             c[i]["kontakt"] += 1
@@ -172,110 +189,61 @@ def build(
             c[i]["hanvisning"] += 1
 
     rows: list[dict[str, Any]] = []
+    checked: list[O.Insats] = []
     for i, v in covered.items():
-        n = c[i]
-        regim = v.insats.dokumentation.regim
-        lines = [
-            _line(
-                "11 kap. 5 § SoL",
-                "Beslut av nämnden i kraft",
-                True,
-                _decisions_text(index, i, fran, till),
-            )
-        ]
-        if regim is Regim.undantag_14_5 or any(
-            n[f"regim:{r.value}"] for r in (Regim.undantag_14_5,)
-        ):
-            lines.append(
-                _line(
-                    "14 kap. 5 § SoL",
-                    "Särskilda skäl angivna för undantaget",
-                    bool(v.insats.dokumentation.sarskilda_skal),
-                    "särskilda skäl finns i beslutet"
-                    if v.insats.dokumentation.sarskilda_skal
-                    else "särskilda skäl saknas",
-                )
-            )
-        if n["granskade"]:
-            lines.append(
-                _line(
-                    "14 kap. 4–5 § SoL",
-                    "Inga uppgifter som kan röja identitet lagrade",
-                    not leaks[i],
-                    f"{n['granskade']} lagrade poster granskade; "
-                    + (
-                        "inga identitetsuppgifter funna"
-                        if not leaks[i]
-                        else f"identitetsuppgifter i {len(leaks[i])} poster, "
-                        f"första på position {leaks[i][0]}"
-                    ),
-                )
-            )
-        matt = {r: m for r, recs in qi[i].items() if (m := anonymity.mat(recs))}
-        lines += [_k_line(r, m) for r, m in sorted(matt.items())]
-        if n["start_krav"]:
-            lines.append(
-                _complete(
-                    "14 kap. 3 § SoL",
-                    "Kön och åldersgrupp dokumenterade vid start",
-                    n["start_komplett"],
-                    n["start_krav"],
-                )
-            )
-        if n["avbrott"]:
-            lines.append(
-                _complete(
-                    "14 kap. 3 och 5 §§ SoL",
-                    "Orsak dokumenterad vid avbrott",
-                    n["avbrott_orsak"],
-                    n["avbrott"],
-                )
-            )
-        if n["kontakt"]:
-            lines.append(
-                _complete(
-                    "11 kap. 6 § SoL",
-                    "Informerad om rätten att ansöka om behovsprövad insats",
-                    n["informerad"],
-                    n["kontakt"],
-                )
-            )
-        if n["start_barn"]:
-            lines.append(
-                _line(
-                    "11 kap. SoL (barn)",
-                    "Vårdnadshavares samtycke och barnets vilja vid start",
-                    n["start_barn_vilja"] == n["start_barn"],
-                    f"samtycke: {_pct(n['start_barn_samtycke'], n['start_barn'])}; "
-                    f"barnets vilja: {_pct(n['start_barn_vilja'], n['start_barn'])}",
-                )
-            )
-        outcomes = {u: n[f"villkor:{u}"] for u in ("uppfyllda", "ej_uppfyllda", "oklart")}
-        if any(outcomes.values()):
-            lines.append(
-                _line(
-                    "11 kap. 5 § SoL",
-                    "Villkorskontroller och hänvisningar till nämnden",
-                    n["hanvisning"] >= outcomes["oklart"],
-                    f"uppfyllda {outcomes['uppfyllda']}, ej uppfyllda {outcomes['ej_uppfyllda']}, "
-                    f"oklara {outcomes['oklart']}; hänvisningar {n['hanvisning']}",
-                )
-            )
+        lines = _checks(index, i, v, c[i], leaks, qi[i], fran, till)
         row: dict[str, Any] = {
             "insats": i,
             "namn": v.insats.namn,
-            "regim": regim.value,
-            "paragraf": PARAGRAF[regim],
-            "poster": n["poster"],
-            "kontroller": lines,
+            "regim": v.insats.dokumentation.regim.value,
+            "paragraf": PARAGRAF[v.insats.dokumentation.regim],
+            "poster": c[i]["poster"],
+            "kontroller": [x.as_json() for x in lines],
         }
+        matt = _measured(qi[i])
         if matt:
             row["k_anonymitet"] = [
                 {"regim": r.value, **m.as_json()} for r, m in sorted(matt.items())
             ]
         rows.append(row)
+        checked.append((i, v.insats.namn, lines))
 
     small = sorted((k for k, m in cells.items() if m < K_ANONYMITET))
+    lines_per_paragraph = O.oversikt(checked)
+    report: dict[str, Any] = {
+        "rapport": "efterlevnad",
+        "period": {"fran": fran.isoformat(), "till": till.isoformat()},
+        "skydd": TILLSYN.as_json(False),
+        "sammanfattning": O.sammanfattning(lines_per_paragraph, len(rows)),
+        "oversikt": lines_per_paragraph,
+        "avvikelser": O.avvikelser(checked),
+        "insatser": rows,
+    }
+    if namnd is None:
+        report["avvisade_handelser"] = _refused(ledger, fran, till)
+    report["k_anonymitet"] = {
+        "paragraf": "14 kap. 5 § SoL: kvasi-identifierare (åldersgrupp × kön × insats × vecka)",
+        "k": K_ANONYMITET,
+        "celler": len(cells),
+        "sma_celler": len(small),
+        "text": (
+            f"{len(small)} av {len(cells)} celler har färre än {K_ANONYMITET} starter; "
+            "små grupper kan göra enskilda identifierbara tillsammans med andra uppgifter. "
+            f"k per insats över alla lagrade poster ({anonymity.KVASI_TEXT}): "
+            "se respektive insats."
+        ),
+        "k_per_insats_beraknat_med": anonymity.BIBLIOTEK,
+    }
+    return report
+
+
+def _measured(qi: dict[Regim, list[anonymity.Rad]]) -> dict[Regim, anonymity.Matning]:
+    return {r: m for r, recs in qi.items() if (m := anonymity.mat(recs))}
+
+
+def _refused(ledger: Any, fran: date, till: date) -> dict[str, Any]:
+    """Refused events per rule (G6): counted over the whole ledger, so shown only in the
+    report over every nämnd (tillsyn's), never in one nämnd's."""
     with ledger.transaction() as session:
         refused = session.execute(
             select(tables.avvisning.c.regel, func.sum(tables.avvisning.c.antal))
@@ -283,39 +251,122 @@ def build(
             .group_by(tables.avvisning.c.regel)
             .order_by(tables.avvisning.c.regel)
         ).all()
-    deviations = sum(1 for r in rows for line in r["kontroller"] if line["resultat"] == "avvikelse")
     return {
-        "rapport": "efterlevnad",
-        "period": {"fran": fran.isoformat(), "till": till.isoformat()},
-        "skydd": TILLSYN.as_json(False),
-        "sammanfattning": {
-            "insatser": len(rows),
-            "avvikelser": deviations,
-            "text": (
-                "Inga avvikelser funna."
-                if not deviations
-                else f"{deviations} kontroll(er) visar avvikelse; se respektive insats."
-            ),
-        },
-        "insatser": rows,
-        "avvisade_handelser": {
-            "paragraf": "14 kap. 3 § SoL och G6: avvisade uppgifter lagras aldrig; antal per regel",
-            "per_regel": [{"regel": r, "antal": int(n)} for r, n in refused],
-        },
-        "k_anonymitet": {
-            "paragraf": "14 kap. 5 § SoL: kvasi-identifierare (åldersgrupp × kön × insats × vecka)",
-            "k": K_ANONYMITET,
-            "celler": len(cells),
-            "sma_celler": len(small),
-            "text": (
-                f"{len(small)} av {len(cells)} celler har färre än {K_ANONYMITET} starter; "
-                "små grupper kan göra enskilda identifierbara tillsammans med andra uppgifter. "
-                f"k per insats över alla lagrade poster ({anonymity.KVASI_TEXT}): "
-                "se respektive insats."
-            ),
-            "k_per_insats_beraknat_med": anonymity.BIBLIOTEK,
-        },
+        "paragraf": "14 kap. 3 § SoL och G6: avvisade uppgifter lagras aldrig; antal per regel",
+        "per_regel": [{"regel": r, "antal": int(n)} for r, n in refused],
     }
+
+
+def _checks(
+    index: DecisionIndex,
+    i: str,
+    v: Version,
+    n: Counter[str],
+    leaks: dict[tuple[str, Regim], list[int]],
+    qi: dict[Regim, list[anonymity.Rad]],
+    fran: date,
+    till: date,
+) -> list[O.Kontroll]:
+    """Every check of one insats, each naming its paragraph and area of law."""
+    dok = v.insats.dokumentation
+    lines = [
+        O.kontroll(
+            O.BESLUT, "Beslut av nämnden i kraft", True, _decisions_text(index, i, fran, till)
+        )
+    ]
+    if dok.regim is Regim.undantag_14_5 or n[f"regim:{Regim.undantag_14_5.value}"]:
+        lines.append(
+            O.kontroll(
+                O.UNDANTAG,
+                "Särskilda skäl angivna för undantaget",
+                bool(dok.sarskilda_skal),
+                "särskilda skäl finns i beslutet"
+                if dok.sarskilda_skal
+                else "särskilda skäl saknas",
+            )
+        )
+    for regim in sorted(IDENTITY_FREE):
+        granskade = n[f"granskade:{regim.value}"]
+        if not granskade:
+            continue
+        found = leaks[(i, regim)]
+        lines.append(
+            O.kontroll(
+                _OMRADE.get(regim, O.UNDANTAG),
+                IDENTITET_KONTROLL,
+                not found,
+                f"{granskade} lagrade poster granskade under {regim_namn(regim.value)}; "
+                + (
+                    "inga identitetsuppgifter funna"
+                    if not found
+                    else f"identitetsuppgifter i {len(found)} poster, första på position {found[0]}"
+                ),
+                paragraf=PARAGRAF[regim],
+                avvikande=len(found),
+                av=granskade,
+                enhet="poster",
+            )
+        )
+    lines += [_k_line(r, m) for r, m in sorted(_measured(qi).items())]
+    if n["start_krav"]:
+        lines.append(
+            _complete(
+                O.DOKUMENTATION,
+                "Kön och åldersgrupp dokumenterade vid start",
+                n["start_komplett"],
+                n["start_krav"],
+                "starter",
+            )
+        )
+    if n["avbrott"]:
+        lines.append(
+            _complete(
+                O.DOKUMENTATION,
+                "Orsak dokumenterad vid avbrott",
+                n["avbrott_orsak"],
+                n["avbrott"],
+                "avbrott",
+                "14 kap. 3 och 5 §§ SoL",
+            )
+        )
+    if n["kontakt"]:
+        lines.append(
+            _complete(
+                O.INFORMATION,
+                "Informerad om rätten att ansöka om behovsprövad insats",
+                n["informerad"],
+                n["kontakt"],
+                "kontakter",
+            )
+        )
+    if n["start_barn"]:
+        lines.append(
+            O.kontroll(
+                O.BARN,
+                "Vårdnadshavares samtycke och barnets vilja vid start",
+                n["start_barn_vilja"] == n["start_barn"],
+                f"samtycke: {_pct(n['start_barn_samtycke'], n['start_barn'])}; "
+                f"barnets vilja: {_pct(n['start_barn_vilja'], n['start_barn'])}",
+                avvikande=n["start_barn"] - n["start_barn_vilja"],
+                av=n["start_barn"],
+                enhet="starter av barn",
+            )
+        )
+    outcomes = {u: n[f"villkor:{u}"] for u in ("uppfyllda", "ej_uppfyllda", "oklart")}
+    if any(outcomes.values()):
+        lines.append(
+            O.kontroll(
+                O.VILLKOR,
+                "Villkorskontroller och hänvisningar till nämnden",
+                n["hanvisning"] >= outcomes["oklart"],
+                f"uppfyllda {outcomes['uppfyllda']}, ej uppfyllda {outcomes['ej_uppfyllda']}, "
+                f"oklara {outcomes['oklart']}; hänvisningar {n['hanvisning']}",
+                avvikande=max(0, outcomes["oklart"] - n["hanvisning"]),
+                av=outcomes["oklart"],
+                enhet="oklara villkorskontroller",
+            )
+        )
+    return lines
 
 
 def _decisions_text(index: DecisionIndex, beslut_id: str, fran: date, till: date) -> str:
@@ -329,7 +380,7 @@ def _decisions_text(index: DecisionIndex, beslut_id: str, fran: date, till: date
     return (
         "; ".join(
             f"version {v.version} från {v.giltig_fran.isoformat()} ({v.header.get('diarienummer')} "
-            f"{v.header.get('paragraf')}), {v.insats.dokumentation.regim.value}"
+            f"{v.header.get('paragraf')}), {regim_namn(v.insats.dokumentation.regim.value)}"
             for v in versions
         )
         or "inget beslut i kraft under perioden"

@@ -56,22 +56,26 @@ def append(
     usual.
 
     Output: the result lines (and receipts) on stdout, JSON, one per line; progress and the
-    count of refused lines on stderr. Exit 1 if a line was refused."""
+    counts on stderr: lines stored now, lines already stored before (the same client id
+    sent again: the first result is repeated, nothing new is stored), lines refused. Exit 1
+    if a line was refused."""
     c = context(ctx)
     try:
         source = _stdin() if path == "-" else open(path, "rb")  # noqa: SIM115
     except OSError as e:
         fail(c, "fil", f"{path}: cannot read ({type(e).__name__})")
-    refused = 0
+    refused = repeated = 0
     accepted: list[tuple[int, int]] = []
     with open_ledger(c) as ledger, source, progress("append", prints=True) as tick:
         for chunk in _chunks(read_lines(source)):
+            before = integrity.size(ledger)
             outcomes = appending.batch(ledger, [line for _, line in chunk])
             for (number, _), r in zip(chunk, outcomes, strict=True):
                 result = _result_line(number, r)
                 print(json.dumps(result, ensure_ascii=False))
                 if isinstance(r, dict):
                     accepted.append((number, r["position"]))
+                    repeated += r["position"] < before
                 else:
                     refused += 1
             sys.stdout.flush()
@@ -82,9 +86,22 @@ def append(
             for (number, _), proof in zip(accepted, proofs, strict=True):
                 print(json.dumps({"line": number, "receipt": proof}, ensure_ascii=False))
     sys.stdout.flush()
+    err.print(_counts(len(accepted) - repeated, repeated, refused), highlight=False, markup=False)
     if refused:
-        err.print(f"{refused} line(s) refused; nothing was stored for them")
         raise typer.Exit(1)
+
+
+def _counts(stored: int, repeated: int, refused: int) -> str:
+    """The outcome of an append in one line, on stderr."""
+    parts = [f"{stored} line(s) stored now"]
+    if repeated:
+        parts.append(
+            f"{repeated} already stored before (the same client id sent again: the first "
+            "result is repeated, nothing new stored)"
+        )
+    if refused:
+        parts.append(f"{refused} refused (nothing stored for them)")
+    return "; ".join(parts)
 
 
 def _stdin() -> IO[bytes]:

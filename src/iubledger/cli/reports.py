@@ -10,6 +10,7 @@ from typing import Annotated, get_args
 import typer
 from rich.table import Table
 
+from iubledger.audit.replay import GRUNDER
 from iubledger.cli.common import (
     context,
     err,
@@ -105,13 +106,22 @@ def replay(
     as_of: Annotated[str, typer.Option("--as-of", help="The day to replay (YYYY-MM-DD)")],
     tree_size: Annotated[int | None, typer.Option(help="Only the first N records")] = None,
     fmt: Annotated[str, typer.Option("--format", help="table | json")] = "table",
+    by: Annotated[
+        str,
+        typer.Option(
+            help="recorded: what had been recorded by the end of the day (what the nämnd "
+            "could see then); occurred: everything recorded about what had happened by then"
+        ),
+    ] = "recorded",
 ) -> None:
     """Decisions and projections as they stood then, rebuilt from the log (live projections
     untouched)."""
     c = context(ctx)
     day = parse_day(as_of, "--as-of")
+    if by not in GRUNDER:
+        usage("--by is recorded or occurred")
     with open_ledger(c) as ledger:
-        data = reports.replay(ledger, day, tree_size)
+        data = reports.replay(ledger, day, tree_size, by)
 
     def show() -> None:
         t = Table("beslut", "i kraft " + data["as_of"])
@@ -126,6 +136,8 @@ def replay(
         print(json.dumps(data, ensure_ascii=False, indent=2))
     else:
         show()
+    if "anmarkning" in data:
+        err.print(data["anmarkning"], highlight=False, markup=False)
 
 
 def register(app: typer.Typer) -> None:

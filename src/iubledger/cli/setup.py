@@ -20,7 +20,7 @@ from iubledger.cli.common import (
     progress,
     usage,
 )
-from iubledger.reports.render import render
+from iubledger.reports.render.labels import andring, tal
 from iubledger.schemas.beslut import BeslutsFil
 from iubledger.services import demo as job
 from iubledger.services import integrity
@@ -111,17 +111,22 @@ def simulate(
 
 
 def demo(ctx: typer.Context) -> None:
-    """The main job end to end on the embedded default, in a fresh data dir."""
+    """The main job end to end on the embedded default, in a fresh data dir (an empty
+    one is used as it is): where the reports go first, then a short summary."""
     c = context(ctx)
     d = c.settings.data_dir
     if d.exists() and any(d.iterdir()):
         if not (d / DEMO_MARKER).exists():
             fail(c, "datakatalog", f"{d} holds a ledger that is not a demo; give --data-dir")
         shutil.rmtree(d)
-    d.mkdir(mode=0o700, parents=True)
+    d.mkdir(mode=0o700, parents=True, exist_ok=True)
     (d / DEMO_MARKER).touch()
     KeyStore(c.settings.key_dir).init()
+    paths = job.report_paths(d / "rapporter")
     out.print(f"[bold]iubledger demo[/bold] in {d}")
+    out.print("The reports will be written to:")
+    for path in paths:
+        out.print(f"  {path}")
     lines = job.stream()
     out.print(f"Simulated {len(lines)} utförare events, {job.FRAN} – {job.TILL}.")
     with open_ledger(c) as ledger, progress("append", total=len(lines)) as tick:
@@ -129,21 +134,39 @@ def demo(ctx: typer.Context) -> None:
             fail(c, "databas", "the demo needs an empty database; give --db a new one")
         result = job.run(ledger, d / "rapporter", tick=tick, lines=lines)
     assert result.verify is not None and result.participation is not None
-    out.print(
-        f"Appended {result.appended} events; refused {sum(result.refused.values())} "
-        f"{result.refused or ''}"
-    )
-    print(render(result.participation, "table"))
-    print(render(result.effect or {}, "table"))
-    summary = result.compliance["sammanfattning"]["text"] if result.compliance else ""
-    out.print(f"Compliance (14 kap. 3–5 §, 11 kap. 6 § SoL): {summary}")
+    refused = sum(result.refused.values())
+    out.print(f"Appended {result.appended} events; refused {refused} {result.refused or ''}")
+    for line in _summary(result):
+        out.print(line, highlight=False, markup=False)
     v = result.verify
     status = "[green]OK[/green]" if v.ok else f"[red]FAILED[/red] at {v.first_bad}"
     out.print(f"verify: {status} — {v.records} records, {v.checkpoints_checked} checkpoint(s)")
+    out.print("Open the reports (or run 'iubledger report participation' for the tables):")
     for path in result.reports:
-        out.print(f"Report: {path}")
+        out.print(f"  {path}")
     if not v.ok:
         raise typer.Exit(1)
+
+
+def _summary(result: job.Outcome) -> list[str]:
+    """A few lines instead of every table: the year's totals, the effect of the amendment
+    and the compliance overview."""
+    lines = []
+    if result.participation is not None:
+        summor = result.participation["summor"]
+        lines.append(
+            f"Deltagande: {len(result.participation['insatser'])} insatser; "
+            f"kontakter {tal(summor['kontakter'])}, nya deltagare {tal(summor['starter'])}, "
+            f"avslutade {tal(summor['avslut'])}, avbrott {tal(summor['avbrott'])}."
+        )
+    for change in (result.effect or {}).get("andringar", []):
+        lines.append(
+            f"Effekt, {change['namn']} ({andring(change['andring'])}): "
+            f"{change['bedomning']['text']}"
+        )
+    if result.compliance is not None:
+        lines.append(f"Efterlevnad: {result.compliance['sammanfattning']['text']}")
+    return lines
 
 
 def register(app: typer.Typer) -> None:

@@ -1,9 +1,9 @@
 """What every documentation regime shares (14 kap. 3–5 § SoL).
 
-The checks every event passes before any regime looks at it (a personnummer that parses,
-a birth date not after the event, a group session's age bands among the decision's bands),
-the rules a regime chooses from (the free-text scan of
-the identity-free regimes; gender and age documented at start, 14 kap. 3 § SoL), and the
+The checks every event passes before any regime looks at it (a date not in the future,
+a personnummer that parses, a birth date not after the event, a group session's age bands
+among the decision's bands), the rules a regime chooses from (the free-text scan of the
+identity-free regimes; gender and age documented at start, 14 kap. 3 § SoL), and the
 record being built: the event's own fields, the decision stamp (G4) and a note, by field
 name only, of what was done to each identity field. Nothing here writes anything: keys
 come in through `Keys`.
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from typing import Any, Protocol
 
@@ -110,6 +110,25 @@ def _age(d: Deltagare, pn: Personnummer | None, day: date) -> int | None:
     if d.fodelsedatum is not None:
         return age_on(d.fodelsedatum, day)
     return d.alder
+
+
+#: How far ahead of today (UTC) an event's date may be: a day, for time zones and midnight.
+FRAMTID = timedelta(days=1)
+
+
+def future_date(datum: date, today: date) -> list[Problem]:
+    """14 kap. 3 § SoL documents what was done: an event dated more than a day after today
+    has not happened, and is refused (rule `datum_i_framtiden`, never the date itself)."""
+    if datum - today <= FRAMTID:
+        return []
+    return [
+        Problem(
+            "datum_i_framtiden",
+            "datum",
+            "the event's date is more than a day after today; only what has happened is "
+            "documented (14 kap. 3 § SoL)",
+        )
+    ]
 
 
 def _identity_problems(
@@ -253,13 +272,15 @@ class Underlag:
 
 
 def checked(version: Version, h: UtforarHandelse, *checks: Check) -> Underlag:
-    """The event's personnummer and birth date and a group session's age bands checked,
+    """The event's date, personnummer and birth date and a group session's age bands checked,
     then the regime's own checks in order; refused (naming field and rule, never the value,
     G6) on any problem. The record starts with the event's own fields and the decision
     stamp (G4)."""
     regim = version.insats.dokumentation.regim
     d = h.deltagare or Deltagare()
-    pn, problems = _identity_problems(h, d)
+    problems = future_date(h.datum, datetime.now(UTC).date())
+    pn, identity = _identity_problems(h, d)
+    problems += identity
     problems += _age_band_problems(h, version.insats.dokumentation.aldersintervall)
     for check in checks:
         problems += check(h, d, pn, regim)

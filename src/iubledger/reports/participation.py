@@ -12,6 +12,7 @@ from datetime import date
 from typing import Any
 
 from iubledger.decisions.index import DecisionIndex, Version, natural_key
+from iubledger.reports import begrepp
 from iubledger.reports import facts as F
 from iubledger.reports.protect import STANDARD, Skydd, mean, share, table
 from iubledger.schemas.handelser import AVBROTTSORSAKER
@@ -211,6 +212,9 @@ def build(
             "alder_kon": alder,
             "avbrottsorsaker": orsaker,
         },
+        "begrepp": begrepp.definitions(
+            *(k for k, _ in NYCKELTAL), "informerade", "avbrottsandel", "maende", "dold"
+        ),
     }
 
 

@@ -28,6 +28,13 @@ AMENDED = "3.1.5"
 AMENDED_FROM = date(2026, 4, 1)
 SEED = 1
 BATCH = 500
+#: The HTML reports the demo writes, by file name (without .html).
+REPORTS = ("deltagande", "effekt", "efterlevnad")
+
+
+def report_paths(out_dir: Path) -> list[Path]:
+    """Where the demo writes its reports (known before it starts)."""
+    return [out_dir / f"{name}.html" for name in REPORTS]
 
 
 def amendment() -> tuple[str, str]:
@@ -102,12 +109,8 @@ def run(
     result.compliance = reports.build(ledger, reports.Request("compliance", FRAN, TILL))
     result.verify = integrity.verify(ledger)
     out_dir.mkdir(parents=True, exist_ok=True)
-    for name, data in (
-        ("deltagande", result.participation),
-        ("effekt", result.effect),
-        ("efterlevnad", result.compliance),
-    ):
-        path = out_dir / f"{name}.html"
-        path.write_text(render(data, "html"), encoding="utf-8")
+    data = (result.participation, result.effect, result.compliance)
+    for path, report in zip(report_paths(out_dir), data, strict=True):
+        path.write_text(render(report, "html"), encoding="utf-8")
         result.reports.append(path)
     return result

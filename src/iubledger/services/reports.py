@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from typing import Any, Literal
 
 from iubledger.audit import compliance
+from iubledger.audit.replay import Grund
 from iubledger.audit.replay import replay as replay_log
 from iubledger.projections import runner
 from iubledger.projections.deltagande import Participation
@@ -70,9 +71,11 @@ def build(
         )
 
 
-def replay(ledger: Ledger, as_of: date, tree_size: int | None = None) -> dict[str, Any]:
-    """Decisions and projections as they stood at the end of `as_of`, rebuilt from the log
-    (live projections untouched)."""
+def replay(
+    ledger: Ledger, as_of: date, tree_size: int | None = None, by: Grund = "recorded"
+) -> dict[str, Any]:
+    """Decisions and projections as they stood at the end of `as_of` (by recording time,
+    or by the events' own dates), rebuilt from the log (live projections untouched)."""
     in_range(as_of, "as_of")
     first = ledger.decision_index().first_day()
     if first is not None and as_of - first > timedelta(days=MAX_PERIOD_DAYS):
@@ -81,7 +84,7 @@ def replay(ledger: Ledger, as_of: date, tree_size: int | None = None) -> dict[st
             "as_of",
             f"a replay covers at most {MAX_PERIOD_DAYS} days of decisions",
         )
-    return replay_log(ledger, as_of, tree_size)
+    return replay_log(ledger, as_of, tree_size, by)
 
 
 def project(ledger: Ledger, tick: Callable[[int], None] = lambda n: None) -> int:

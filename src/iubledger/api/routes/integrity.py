@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from iubledger.api import models as m
 from iubledger.api.deps import allowed
 from iubledger.api.routes.common import Svc, parse, read_body
+from iubledger.audit.replay import Grund
 from iubledger.services.apikeys import ApiKey
 
 MAX_POSITION = 2**62
@@ -108,9 +109,16 @@ async def get_replay(
     _: Annotated[ApiKey, Depends(allowed("replay"))],
     as_of: Annotated[date, Query(description="The day to replay (YYYY-MM-DD)")],
     tree_size: Annotated[int | None, Query(ge=0, le=MAX_POSITION)] = None,
+    by: Annotated[
+        Grund,
+        Query(
+            description="recorded: what had been recorded by the end of the day; occurred: "
+            "everything recorded about what had happened by then"
+        ),
+    ] = "recorded",
 ) -> Any:
     """Decisions and the participation report as they stood then, rebuilt from the log."""
-    return await run_in_threadpool(svc.replay, as_of, tree_size)
+    return await run_in_threadpool(svc.replay, as_of, tree_size, by)
 
 
 @router.get(

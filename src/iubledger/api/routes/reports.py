@@ -95,7 +95,7 @@ async def report_effect(
 @router.get(
     "/reports/compliance",
     tags=["rapporter"],
-    summary="Compliance with 14 kap. 3–5 § and 11 kap. 6 § SoL (for tillsyn)",
+    summary="Compliance with 14 kap. 3–5 § and 11 kap. 6 § SoL (tillsyn; a nämnd's egenkontroll)",
     response_class=Response,
     responses=REPORT_RESPONSES,
 )
@@ -107,4 +107,7 @@ async def report_compliance(
     insats: Insatser = None,
     format: Format = "json",
 ) -> Response:
+    """One line per paragraph, then the deviations per insats and rule, then every check.
+    A nämnd sees only its own katalog (its egenkontroll); tillsyn sees all, with the
+    refused events counted per rule."""
     return await _report(svc, key, "compliance", fran, till, insats, format)

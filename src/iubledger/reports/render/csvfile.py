@@ -131,6 +131,15 @@ def _csv_effekt(report: dict[str, Any], row: _Row) -> None:
         for side, label in (("fore", "före"), ("efter", "efter")):
             if side in rates:
                 row(f"jamforelse {d}", ident, label, "Avbrottsandel (%)", rates[side])
+        for x in c.get("forandring") or []:
+            for k in ("skillnad", "procent"):
+                if k in x:
+                    row(f"forandring {d}", ident, x.get("namn"), k, x[k])
+        bedomning = c.get("bedomning") or {}
+        if bedomning.get("text"):
+            row(f"bedomning {d}", ident, "", "text", bedomning["text"])
+        for n, caveat in enumerate(bedomning.get("forbehall") or [], 1):
+            row(f"bedomning {d}", ident, n, "forbehall", caveat)
         if is_table(c.get("kon_alder")):
             _csv_table(c["kon_alder"], f"kon_alder {d}", {}, row)
 

@@ -108,20 +108,32 @@ def blocks(report: dict[str, Any], *, html: bool) -> list[Block]:
         handled = {"rapport", "period", "skydd", "insatser", "tabeller"}
     elif kind == "effekt":
         body = _effekt(report)
-        handled = {"rapport", "period", "skydd", "andringar"}
+        handled = {"rapport", "period", "skydd", "andringar", "begrepp"}
     else:
-        body = []
-        handled = {"rapport", "period", "skydd"}
+        body = _efterlevnad(report) if kind == "efterlevnad" else []
+        handled = {"rapport", "period", "skydd", "oversikt", "avvikelser"}
         summary = report.get("sammanfattning")
         if html and isinstance(summary, dict) and all(map(flat, summary.values())):
             handled.add("sammanfattning")  # in the summary section already
+    handled.add("begrepp")
     rest = {k: v for k, v in report.items() if k not in handled}
     if kind == "deltagande" and isinstance(report.get("tabeller"), dict):
         rest |= {
             f"tabeller/{k}": v for k, v in report["tabeller"].items() if k not in _DELTAGANDE_TAB
         }
     body += _generic(rest)
-    return body
+    return body + _begrepp(report)
+
+
+def _begrepp(report: dict[str, Any]) -> list[Block]:
+    """The glossary: what each measure of the report means."""
+    entries = report.get("begrepp")
+    if not isinstance(entries, list) or not entries:
+        return []
+    return [
+        Rubrik("Begrepp", 3),
+        Uppgifter([(str(e.get("begrepp")), str(e.get("definition"))) for e in entries]),
+    ]
 
 
 _DELTAGANDE_TAB = ("aktivitet", "starter", "alder_kon", "avbrottsorsaker")
@@ -253,15 +265,27 @@ def _effekt(report: dict[str, Any]) -> list[Block]:
                 f"(efter), {tal(f.get('dagar'))} dagar vardera."
             )
         )
-        rates = c.get("avbrottsandel") or {}
-        if c.get("jamforelse"):
+        bedomning = c.get("bedomning") or {}
+        if bedomning.get("text"):
+            out.append(Stycke(f"Bedömning: {bedomning['text']}"))
+        for caveat in bedomning.get("forbehall") or []:
+            out.append(Stycke(f"Förbehåll: {caveat}"))
+        if c.get("forandring"):
             out.append(
-                _grid(
-                    c["jamforelse"],
-                    titel="Före och efter",
-                    horn="Period",
-                    marginaler=False,
-                    extra=[("Avbrottsandel (%)", [rates.get("fore"), rates.get("efter")])],
+                Grid(
+                    titel="Före och efter, med förändring",
+                    kolumner=["Mått", "Före", "Efter", "Förändring", "Förändring (%)"],
+                    rader=[
+                        [
+                            str(x.get("namn")),
+                            tal(x.get("fore")),
+                            tal(x.get("efter")),
+                            _signed(x.get("skillnad")),
+                            _signed(x["procent"]) if "procent" in x else "–",
+                        ]
+                        for x in c["forandring"]
+                    ],
+                    not_="Avbrottsandelens förändring anges i procentenheter; – = ej tillämpligt.",
                 )
             )
         if c.get("kon_alder"):
@@ -269,6 +293,61 @@ def _effekt(report: dict[str, Any]) -> list[Block]:
                 _grid(c["kon_alder"], titel="Nya deltagare efter kön och ålder", horn="Period")
             )
     return out
+
+
+def _efterlevnad(report: dict[str, Any]) -> list[Block]:
+    """The compliance report opens with one line per paragraph, then what deviated."""
+    out: list[Block] = []
+    if "oversikt" in report:
+        out.append(Rubrik("Översikt per lagrum", 3))
+        out.append(
+            Grid(
+                titel="Översikt per lagrum",
+                kolumner=["Lagrum", "Vad kontrolleras", "Resultat", "Avvikelser", "Kommentar"],
+                rader=[
+                    [
+                        str(x.get("paragraf")),
+                        str(x.get("fraga")),
+                        str(x.get("resultat")),
+                        tal(x.get("avvikelser")),
+                        str(x.get("text")),
+                    ]
+                    for x in report["oversikt"]
+                ],
+                tal=frozenset({3}),
+            )
+        )
+    if "avvikelser" in report:
+        out.append(Rubrik("Avvikelser", 3))
+        out.append(
+            Grid(
+                titel="Avvikelser per insats och regel (antal, inga personuppgifter)",
+                kolumner=["Insats", "Lagrum", "Regel", "Avvikande", "Av", "Avser"],
+                rader=[
+                    [
+                        f"{x.get('namn')} ({x.get('insats')})",
+                        str(x.get("paragraf")),
+                        str(x.get("kontroll")),
+                        tal(x.get("antal")) if x.get("antal") is not None else "–",
+                        tal(x.get("av")) if x.get("av") is not None else "–",
+                        str(x.get("enhet") or ""),
+                    ]
+                    for x in report["avvikelser"]
+                ],
+                not_=None if report["avvikelser"] else "Inga avvikelser.",
+                tal=frozenset({3, 4}),
+            )
+        )
+    return out
+
+
+def _signed(v: Any) -> str:
+    """A change with its sign: '+5', '−2,5', '0'; '..' when not published."""
+    if isinstance(v, int | float) and not isinstance(v, bool) and v > 0:
+        return "+" + tal(v)
+    if isinstance(v, int | float) and not isinstance(v, bool) and v < 0:
+        return "\u2212" + tal(-v)
+    return tal(v)
 
 
 def _generic(obj: dict[str, Any]) -> list[Block]:

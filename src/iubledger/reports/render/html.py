@@ -19,6 +19,7 @@ from iubledger.reports.render.document import (
 from iubledger.reports.render.labels import (
     DOLD,
     andring,
+    antal,
     etikett,
     flat,
     period,
@@ -133,7 +134,10 @@ def _sammanfattning(report: dict[str, Any]) -> list[str]:
     if kind == "deltagande":
         insatser = report.get("insatser") or []
         tabeller = report.get("tabeller") or {}
-        text = f"Rapporten följer upp {len(insatser)} insatser under perioden {span}."
+        text = (
+            f"Rapporten följer upp {antal(len(insatser), 'insats', 'insatser')} under perioden "
+            f"{span}."
+        )
         figures = []
         summor = report.get("summor")
         if isinstance(summor, dict) and "kontakter" in summor:
@@ -149,27 +153,33 @@ def _sammanfattning(report: dict[str, Any]) -> list[str]:
             text += " Totalt för perioden – " + "; ".join(figures) + "."
         n = sum(1 for i in insatser for _ in markeringar(report, i))
         out = [text]
-        if n == 1:
-            out.append(
-                "Under perioden trädde 1 nytt beslut av nämnden i kraft; det markeras med en "
-                "streckad linje i diagrammen."
+        if n:
+            mark = (
+                "det markeras med en streckad linje"
+                if n == 1
+                else "de markeras med streckade linjer"
             )
-        elif n:
             out.append(
-                f"Under perioden trädde {n} nya beslut av nämnden i kraft; de markeras med "
-                "streckade linjer i diagrammen."
+                f"Under perioden trädde {antal(n, 'nytt beslut', 'nya beslut')} av nämnden i "
+                f"kraft; {mark} i diagrammen."
             )
         return out
     if kind == "effekt":
         andringar = report.get("andringar") or []
         if not andringar:
             return [f"Inga beslutsändringar under perioden {span} kunde jämföras."]
-        return [
-            f"Rapporten jämför lika långa perioder före och efter {len(andringar)} ändringar av "
-            f"nämndens beslut under perioden {span}: "
-            + "; ".join(f"{c.get('namn')} ({andring(c.get('andring') or {})})" for c in andringar)
-            + "."
+        out = [
+            f"Rapporten jämför lika långa perioder före och efter "
+            f"{antal(len(andringar), 'ändring', 'ändringar')} av nämndens beslut under perioden "
+            f"{span}."
         ]
+        for c in andringar:
+            verdict = (c.get("bedomning") or {}).get("text")
+            out.append(
+                f"{c.get('namn')} ({andring(c.get('andring') or {})})"
+                + (f": {verdict}" if verdict else ".")
+            )
+        return out
     lines = [f"Perioden {span}."] if p else []
     summary = report.get("sammanfattning")
     if isinstance(summary, dict):

@@ -21,6 +21,15 @@ REGIMER = {
     "aggregat": "Endast antal 14 kap. 3 och 5 §§ (ej identitet)",
 }
 
+#: A regime in a sentence ("från rådgivning (14 kap. 4 §) till undantag (14 kap. 5 §)").
+REGIMER_KORT = {
+    "full_14_3": "full dokumentation (14 kap. 3 §)",
+    "deltagardata": "deltagaruppgifter (14 kap. 3 §)",
+    "radgivning_14_4": "rådgivning (14 kap. 4 §)",
+    "undantag_14_5": "undantag (14 kap. 5 §)",
+    "aggregat": "endast antal (14 kap. 3 och 5 §§)",
+}
+
 ETIKETTER = {
     "kontakter": "Kontakter",
     "informerade": "Informerade",
@@ -150,6 +159,11 @@ def regim(regim: str | None) -> str:
     return "upphävt" if regim is None else REGIMER.get(regim, regim)
 
 
+def regim_kort(regim: str | None) -> str:
+    """A regime inside a sentence: 'rådgivning (14 kap. 4 §)'."""
+    return "upphävt" if regim is None else REGIMER_KORT.get(regim, regim)
+
+
 def rapportnamn(report: dict[str, Any]) -> str:
     kind = str(report.get("rapport", ""))
     return RAPPORTER.get(kind) or (f"Rapport: {kind}" if kind else "Rapport")
@@ -173,10 +187,19 @@ def skydd(report: dict[str, Any]) -> str:
 
 
 def andring(a: dict[str, Any]) -> str:
-    """'2026-03-01: version 2, radgivning_14_4 → undantag_14_5'."""
-    fore = a.get("regim_fore") or "okänd"
-    efter = a.get("regim_efter") or "upphävt"
-    return f"{a.get('datum')}: version {a.get('version')}, {fore} → {efter}"
+    """'2026-03-01: version 2, från rådgivning (14 kap. 4 §) till undantag (14 kap. 5 §)'."""
+    head = f"{a.get('datum')}: version {a.get('version')}"
+    fore, efter = a.get("regim_fore"), a.get("regim_efter")
+    if efter is None:
+        return f"{head}, beslutet upphävt" + (f" (var {regim_kort(fore)})" if fore else "")
+    if fore == efter:
+        return f"{head}, dokumentation oförändrad: {regim_kort(efter)}"
+    return f"{head}, från {regim_kort(fore) if fore else 'okänd'} till {regim_kort(efter)}"
+
+
+def antal(n: int, en: str, flera: str) -> str:
+    """'1 ändring', '2 ändringar': the count with its noun in the right number."""
+    return f"{tal(n)} {en if n == 1 else flera}"
 
 
 def is_table(v: Any) -> TypeGuard[dict[str, Any]]:
