@@ -107,7 +107,7 @@ def test_a_forged_callback_signs_no_one_in(web: Web) -> None:
 PAGES = {
     "/rapporter/deltagande": {"IUB.Namnd", "IUB.Tillsyn"},
     "/rapporter/effekt": {"IUB.Namnd", "IUB.Tillsyn"},
-    "/rapporter/efterlevnad": {"IUB.Tillsyn"},
+    "/rapporter/efterlevnad": {"IUB.Namnd", "IUB.Tillsyn"},
     "/tillsyn": {"IUB.Tillsyn"},
     "/beslut": {"IUB.Namnd", "IUB.Tillsyn", "IUB.Utforare"},
     "/admin/identitet": {"IUB.Admin"},
