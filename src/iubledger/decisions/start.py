@@ -8,22 +8,65 @@ target group; the child must always want the insats.
 
 from __future__ import annotations
 
+from datetime import date
+
 from iubledger.decisions.villkor import evaluate
 from iubledger.schemas.base import Problem, Rejected
-from iubledger.schemas.beslut import InsatsBeslut
+from iubledger.schemas.beslut import FaktumDeklaration, InsatsBeslut
 from iubledger.schemas.handelser import Samtycke, Start, Villkorskontroll
-from iubledger.schemas.villkor import Fakta, IngaVillkor, Utfall
+from iubledger.schemas.villkor import Fakta, IngaVillkor, Utfall, Varde
 
 
 def villkor_outcome(insats: InsatsBeslut, fakta: Fakta | None, alder: int | None) -> Utfall | None:
-    """The check over the facts given (the age from identity fills in a missing age)."""
+    """The check over the facts given (the age from identity fills in a missing age).
+    Declared facts must be those the decision declares, of their type (Rejected)."""
     if all(isinstance(v, IngaVillkor) for v in insats.villkor):
         return Utfall.uppfyllda
     if fakta is None:
         return None
+    if problems := declared_problems(insats, fakta):
+        raise Rejected(problems)
     if fakta.alder is None and alder is not None:
         fakta = fakta.model_copy(update={"alder": alder})
     return evaluate(insats.villkor, fakta)
+
+
+def declared_problems(insats: InsatsBeslut, fakta: Fakta) -> list[Problem]:
+    """Each declared fact given is declared for the insats and has a value of its type."""
+    declared = {d.namn: d for d in insats.fakta}
+    out: list[Problem] = []
+    for namn, value in (fakta.deklarerade or {}).items():
+        d = declared.get(namn)
+        if d is None:
+            out.append(
+                Problem(
+                    "okant_faktum",
+                    "fakta.deklarerade",
+                    "a fact the nämnd's decision does not declare for the insats",
+                )
+            )
+        elif not _of_type(d, value):
+            out.append(
+                Problem(
+                    "faktum_fel_typ",
+                    f"fakta.deklarerade.{d.namn}",
+                    f"the fact is declared as {d.typ}",
+                )
+            )
+    return out
+
+
+def _of_type(d: FaktumDeklaration, value: Varde) -> bool:
+    match d.typ:
+        case "bool":
+            return isinstance(value, bool)
+        case "int":
+            return isinstance(value, int) and not isinstance(value, bool)
+        case "date":
+            return isinstance(value, date)
+        case "enum":
+            return isinstance(value, str) and value in (d.varden or [])
+    return False
 
 
 def start_problems(

@@ -13,14 +13,13 @@ from uuid import UUID
 from pydantic import Field, StringConstraints, TypeAdapter, model_validator
 
 from iubledger.schemas.base import Input, ShortText, Slug, Text
-from iubledger.schemas.villkor import Fakta, Utfall
+from iubledger.schemas.villkor import Fakta, Kon, Utfall
 
 InsatsRef = Annotated[
     str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,39}/[0-9A-Za-z][0-9A-Za-z._-]{0,39}$")
 ]
 Besokskod = Annotated[str, StringConstraints(pattern=r"^[0-9A-Z]{4}-[0-9A-Z]{4}$")]
 Aldersgrupp = Annotated[str, StringConstraints(pattern=r"^(\d{1,3}-\d{1,3}|\d{1,3}\+)$")]
-Kon = Literal["kvinna", "man", "annat", "uppgift_saknas"]
 Maende = Annotated[int, Field(ge=1, le=5)]
 
 #: Reasons for dropping out: coded, so they can be counted (14 kap. 5 § SoL: dropout reasons).

@@ -131,7 +131,7 @@ def _stage(ledger: Ledger, work: Work, line: Parsed) -> dict[str, Any]:
             f"no nämnd decision makes {h.insats} IUB on {h.datum.isoformat()} (11 kap. 5 § SoL)",
         )
     insats = version.insats
-    if h.utforare not in insats.tillhandahalls_av.utforare:
+    if h.utforare not in insats.utforare:
         raise Rejected.one(
             "utforare_ej_registrerad",
             "utforare",
