@@ -25,11 +25,12 @@ from sqlalchemy import func, select
 
 from iubledger.audit import anonymity
 from iubledger.decisions.index import DecisionIndex, Version
+from iubledger.decisions.start import samtycken_kravs
 from iubledger.policies.textscan import scan
 from iubledger.reports.participation import scope
 from iubledger.reports.protect import Skydd
 from iubledger.schemas.beslut import IDENTITY_FREE, PARAGRAF, Regim
-from iubledger.schemas.post import post_of
+from iubledger.schemas.post import Person, Samtycke, post_of
 from iubledger.store import tables
 
 #: Keys that must never occur in a post under an identity-free regime (14 kap. 4–5 §).
@@ -70,6 +71,18 @@ def _minor(band: str | None) -> bool:
     if band is None or "-" not in band:
         return False
     return int(band.split("-", 1)[1]) < 18
+
+
+def _consent_met(version: Version, person: Person, samtycke: Samtycke | None) -> bool:
+    """The stored consent meets what the decision requires at the stored age (the exact
+    age where kept, else the top of the band): the same rule as at start."""
+    alder = person.alder
+    if alder is None and person.aldersgrupp is not None:
+        alder = int(person.aldersgrupp.split("-", 1)[1])
+    if alder is None:
+        return samtycke is not None and samtycke.vardnadshavare > 0
+    need = samtycken_kravs(version.insats, alder, samtycke)
+    return need == 0 or (samtycke is not None and samtycke.vardnadshavare >= need)
 
 
 def _line(paragraf: str, kontroll: str, ok: bool | None, detalj: str) -> dict[str, Any]:
@@ -157,10 +170,11 @@ def build(
             if regim is not Regim.aggregat:
                 c[i]["start_krav"] += 1
                 c[i]["start_komplett"] += person.kon is not None and person.aldersgrupp is not None
-            if _minor(person.aldersgrupp):
+            if _minor(person.aldersgrupp) or (person.alder is not None and person.alder < 18):
                 samtycke = post.samtycke
+                version = index.in_force(i, day) or covered[i]
                 c[i]["start_barn"] += 1
-                c[i]["start_barn_samtycke"] += samtycke is not None and samtycke.vardnadshavare > 0
+                c[i]["start_barn_samtycke"] += _consent_met(version, person, samtycke)
                 c[i]["start_barn_vilja"] += samtycke is not None and samtycke.barnet_vill
             cells[(i, _week(day), person.kon or "?", person.aldersgrupp or "?")] += 1
         elif t == "avbrott":
@@ -245,7 +259,7 @@ def build(
                 _line(
                     "11 kap. SoL (barn)",
                     "Vårdnadshavares samtycke och barnets vilja vid start",
-                    n["start_barn_vilja"] == n["start_barn"],
+                    n["start_barn_vilja"] == n["start_barn_samtycke"] == n["start_barn"],
                     f"samtycke: {_pct(n['start_barn_samtycke'], n['start_barn'])}; "
                     f"barnets vilja: {_pct(n['start_barn_vilja'], n['start_barn'])}",
                 )

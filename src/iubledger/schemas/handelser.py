@@ -51,10 +51,19 @@ class Deltagare(Input):
 
 
 class Samtycke(Input):
-    """Consent for a child: how many vårdnadshavare consented, and the child's own will."""
+    """Consent for a child: how many vårdnadshavare consented, and the child's own will;
+    `antal_vardnadshavare` records how many the child has (1 under ensam vårdnad)."""
 
     vardnadshavare: int = Field(ge=0, le=2)
     barnet_vill: bool
+    antal_vardnadshavare: int | None = Field(default=None, ge=1, le=2)
+
+    @model_validator(mode="after")
+    def _at_most_all(self) -> Samtycke:
+        antal = self.antal_vardnadshavare
+        if antal is not None and self.vardnadshavare > antal:
+            raise ValueError("more vårdnadshavare consented than the child has")
+        return self
 
 
 class Gruppantal(Input):

@@ -51,6 +51,7 @@ class Forsegling(_Stored):
 class Samtycke(_Stored):
     vardnadshavare: int
     barnet_vill: bool
+    antal_vardnadshavare: int | None = None
 
 
 class Grupp(_Stored):
