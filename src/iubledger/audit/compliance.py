@@ -25,6 +25,7 @@ from sqlalchemy import func, select
 
 from iubledger.audit import anonymity
 from iubledger.decisions.index import DecisionIndex, Version
+from iubledger.decisions import tid
 from iubledger.decisions.start import samtycken_kravs
 from iubledger.policies.textscan import scan
 from iubledger.reports.participation import scope
@@ -154,6 +155,7 @@ def build(
             continue
         i, t, regim = post.insats, post.type, post.beslut.regim
         c[i]["poster"] += 1
+        c[i][f"utforare:{post.utforare}"] += 1
         c[i][f"regim:{regim.value}"] += 1
         if regim in IDENTITY_FREE:
             c[i]["granskade"] += 1
@@ -193,9 +195,12 @@ def build(
             _line(
                 "11 kap. 5 § SoL",
                 "Beslut av nämnden i kraft",
-                True,
+                not any(e.forslag for e in _versions(index, i, fran, till)),
                 _decisions_text(index, i, fran, till),
             )
+        ]
+        lines += [
+            _line(k.paragraf, k.kontroll, k.ok, k.detalj) for k in tid.kontroller(v, fran, till)
         ]
         if regim is Regim.undantag_14_5 or any(
             n[f"regim:{r.value}"] for r in (Regim.undantag_14_5,)
@@ -278,9 +283,11 @@ def build(
         row: dict[str, Any] = {
             "insats": i,
             "namn": v.insats.namn,
+            "kategori": v.insats.kategori,
             "regim": regim.value,
             "paragraf": PARAGRAF[regim],
             "poster": n["poster"],
+            "tillhandahallare": _providers(v, n),
             "kontroller": lines,
         }
         if matt:
@@ -312,6 +319,11 @@ def build(
             ),
         },
         "insatser": rows,
+        "per_kategori": _per_kategori(rows),
+        "forsenade_omprovningar": [
+            i for i, v in covered.items() if tid.forsenad_omprovning(v, till)
+        ],
+        "upphorda_undantag": [i for i, v in covered.items() if tid.upphort_undantag(v, till)],
         "avvisade_handelser": {
             "paragraf": "14 kap. 3 § SoL och G6: avvisade uppgifter lagras aldrig; antal per regel",
             "per_regel": [{"regel": r, "antal": int(n)} for r, n in refused],
@@ -332,19 +344,50 @@ def build(
     }
 
 
-def _decisions_text(index: DecisionIndex, beslut_id: str, fran: date, till: date) -> str:
-    versions = [
+def _providers(v: Version, n: Counter[str]) -> list[dict[str, Any]]:
+    """Who provides the insats and how many of its records each provider's utförare made."""
+    return [
+        {
+            "typ": p.typ,
+            "namn": p.namn,
+            **({"avtal": p.avtal} if p.avtal else {}),
+            **({"tillsammans_med": p.tillsammans_med} if p.tillsammans_med else {}),
+            "utforare": p.utforare,
+            "poster": sum(n[f"utforare:{u}"] for u in p.utforare),
+        }
+        for p in v.insats.tillhandahalls_av
+    ]
+
+
+def _per_kategori(rows: list[dict[str, Any]]) -> dict[str, int]:
+    """Stored records per kategori (rådgivning, stöd i grupp, ...)."""
+    out: dict[str, int] = {}
+    for r in rows:
+        out[r["kategori"]] = out.get(r["kategori"], 0) + r["poster"]
+    return dict(sorted(out.items()))
+
+
+def _versions(index: DecisionIndex, beslut_id: str, fran: date, till: date) -> list[Version]:
+    return [
         e
         for e in index.histories.get(beslut_id, [])
         if isinstance(e, Version)
         and e.giltig_fran <= till
         and (e.giltig_till is None or e.giltig_till >= fran)
     ]
+
+
+def _decisions_text(index: DecisionIndex, beslut_id: str, fran: date, till: date) -> str:
     return (
         "; ".join(
-            f"version {v.version} från {v.giltig_fran.isoformat()} ({v.header.get('diarienummer')} "
-            f"{v.header.get('paragraf')}), {v.insats.dokumentation.regim.value}"
-            for v in versions
+            f"version {v.version} från {v.giltig_fran.isoformat()} "
+            + (
+                "(förslag, inte beslutat av nämnden)"
+                if v.forslag
+                else f"({v.header.get('diarienummer')} {v.header.get('paragraf')})"
+            )
+            + f", {v.insats.dokumentation.regim.value}"
+            for v in _versions(index, beslut_id, fran, till)
         )
         or "inget beslut i kraft under perioden"
     )
