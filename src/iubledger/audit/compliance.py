@@ -24,8 +24,8 @@ from typing import Any
 from sqlalchemy import func, select
 
 from iubledger.audit import anonymity
-from iubledger.decisions.index import DecisionIndex, Version
 from iubledger.decisions import tid
+from iubledger.decisions.index import DecisionIndex, Version
 from iubledger.decisions.start import samtycken_kravs
 from iubledger.policies.textscan import scan
 from iubledger.reports.participation import scope
