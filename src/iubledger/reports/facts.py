@@ -10,7 +10,7 @@ from typing import Literal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from iubledger.projections.deltagande import aktiv, matt
+from iubledger.projections.deltagande import aktiv, matt, person
 
 Indelning = Literal["dag", "vecka", "manad", "kvartal", "ar"]
 
@@ -76,8 +76,10 @@ def load(
         facts.totals[insats][(m, v)] += n
         series_key = f"tillfalle_{v}" if m == "tillfalle" else m
         facts.series[insats][(period_of(dag, indelning), series_key)] += n
+    participant = func.coalesce(person.c.pseudonym, aktiv.c.nyckel)
     uniq = session.execute(
-        select(aktiv.c.insats, func.count(func.distinct(aktiv.c.nyckel)))
+        select(aktiv.c.insats, func.count(func.distinct(participant)))
+        .select_from(aktiv.outerjoin(person, person.c.nyckel == aktiv.c.nyckel))
         .where(aktiv.c.dag >= fran, aktiv.c.dag <= till)
         .group_by(aktiv.c.insats)
     )
