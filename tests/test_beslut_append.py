@@ -214,3 +214,33 @@ def test_gender_from_the_participant_fills_the_villkor(ledger: Ledger) -> None:
     append.event(
         ledger, event("start", "kvinnor", deltagare={"alder": 30, "kon": "annat"}, fakta={})
     )
+
+
+# --- anonymous contact ----------------------------------------------------------------------
+
+
+def test_an_anonymous_contact_is_recorded_and_counted(tmp_path: Path) -> None:
+    """A telephone call from someone who gives neither identity nor facts is recorded where
+    a folkbokföring villkor applies; its villkor are not checked, and compliance counts it."""
+    s = resolve(str(tmp_path / "d"), f"sqlite:///{tmp_path / 'd' / 'l.sqlite'}")
+    KeyStore(s.key_dir).init()
+    ledger = Ledger(s)
+    try:
+        fil = json.loads(decision_file())
+        fil["insatser"] = [
+            _insats("tel", "radgivning_14_4", [{"typ": "folkbokford", "vem": "deltagare"}])
+        ]
+        decisions.import_files(ledger, [("sdn", json.dumps(fil, ensure_ascii=False))])
+        append.event(ledger, event("kontakt", "tel", anonym=True))
+        append.event(ledger, event("kontakt", "tel"))
+        with_identity = event("kontakt", "tel", anonym=True, deltagare={"kon": "man"})
+        assert refused(ledger, with_identity) == ["value_error"]
+        report = compliance.build(
+            ledger, ledger.decision_index(), date(2025, 10, 1), date(2025, 12, 31)
+        )
+        (row,) = report["insatser"]
+        line = next(c for c in row["kontroller"] if c["kontroll"].startswith("Anonyma"))
+        assert line["resultat"] == "information"
+        assert line["detalj"].startswith("1 av 2")
+    finally:
+        ledger.close()

@@ -167,6 +167,7 @@ def build(
         if t == "kontakt":
             c[i]["kontakt"] += 1
             c[i]["informerad"] += bool(post.informerad_om_ansokan)
+            c[i]["kontakt_anonym"] += bool(post.anonym)
         elif t == "start":
             c[i]["start"] += 1
             if regim is not Regim.aggregat:
@@ -257,6 +258,16 @@ def build(
                     "Informerad om rätten att ansöka om behovsprövad insats",
                     n["informerad"],
                     n["kontakt"],
+                )
+            )
+        if n["kontakt_anonym"]:
+            lines.append(
+                _line(
+                    "11 kap. 5 § SoL",
+                    "Anonyma kontakter (villkoren inte kontrollerade)",
+                    None,
+                    f"{_pct(n['kontakt_anonym'], n['kontakt'])} av kontakterna var anonyma; "
+                    "personen lämnade inga uppgifter och villkoren kontrollerades inte",
                 )
             )
         if n["start_barn"]:

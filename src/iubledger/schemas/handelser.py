@@ -104,6 +104,15 @@ class Kontakt(_Common):
 
     type: Literal["kontakt"]
     informerad_om_ansokan: bool
+    #: The person stays anonymous (e.g. a telephone call): no identity and no villkor facts
+    #: are given; the villkor are then not checked, and compliance counts such contacts.
+    anonym: bool | None = None
+
+    @model_validator(mode="after")
+    def _anonymous(self) -> Kontakt:
+        if self.anonym and self.deltagare is not None:
+            raise ValueError("an anonymous contact gives no 'deltagare'")
+        return self
 
 
 class Villkorskontroll(_Common):
