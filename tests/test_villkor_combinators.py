@@ -246,3 +246,15 @@ def test_faktum_comparisons(villkor: dict[str, Any], value: Any, expected: bool 
 def test_malformed_villkor_are_refused(villkor: dict[str, Any]) -> None:
     with pytest.raises(ValidationError):
         ONE.validate_json(json.dumps(villkor))
+
+
+def test_docs_show_an_example_of_every_kind_and_each_parses() -> None:
+    """docs/decisions.md: one example line per villkor form, each valid."""
+    from pathlib import Path
+    from typing import get_args
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "decisions.md").read_text()
+    block = text.split("Examples of each form:", 1)[1].split("```json", 1)[1].split("```", 1)[0]
+    parsed = [ONE.validate_json(line) for line in block.strip().splitlines()]
+    (union, *_) = get_args(Villkor)
+    assert {type(v) for v in parsed} == set(get_args(union))
