@@ -242,3 +242,46 @@ def test_format_1_with_one_provider_object_reads_as_a_list(
         "Socialnämnden",
         ["samtalsstod"],
     )
+
+
+def test_a_store_with_decisions_of_format_1_still_reads(
+    ledger: Ledger, beslut_dict: BeslutDict
+) -> None:
+    """A version stored before format 2 (one provider object, no status in the header) is
+    read as it was decided, and events are still judged under it."""
+    from datetime import date
+
+    from iubledger.aggregates.beslut import Beslut
+
+    fil = beslut_dict()
+    insats = fil["insatser"][0]
+    innehall = {
+        "header": {
+            "katalog": "testkommun",
+            "namnd": "Socialnämnden",
+            "kommun": "Testkommun",
+            "diarienummer": "SN 2025/1",
+            "paragraf": "SN § 1",
+            "beslutsdatum": "2025-06-15",
+            "revideras_senast": None,
+        },
+        "insats": {**insats, "dokumentation": {"regim": "radgivning_14_4", "aldersintervall": 5}},
+        "giltig_fran": "2025-08-01",
+        "giltig_till": None,
+        "kalla_sha256": "0" * 64,
+    }
+    with ledger.locked() as (session, locked):
+        register = ledger.register()
+        register.registrera("testkommun/1")
+        agg = Beslut(beslut_id="testkommun/1", innehall=innehall)
+        ledger.write_decisions(session, locked, register, agg)
+    version = ledger.decision_index().in_force("testkommun/1", date(2025, 9, 1))
+    assert version is not None and not version.forslag
+    assert version.insats.utforare == ["samtalsstod"]
+    assert version.insats.tillhandahalls_av[0].namn == "Socialnämnden"
+    amended = beslut_dict(andring=True, giltig_fran="2026-01-01")
+    amended["format"] = "iubledger.beslut/2"
+    amended["insatser"][0]["tillhandahalls_av"] = [
+        {"typ": "stadengemensamt", "namn": "Staden", "utforare": ["samtalsstod", "ny"]}
+    ]
+    assert importera(ledger, amended) == [("testkommun/1", 2)]
