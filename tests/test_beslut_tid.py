@@ -16,6 +16,7 @@ import pytest
 from iubledger.audit import compliance
 from iubledger.config import resolve
 from iubledger.decisions.tid import forfaller
+from iubledger.reports import participation
 from iubledger.schemas.base import Rejected
 from iubledger.schemas.beslut import Uppfoljningsplikt
 from iubledger.services import append, decisions
@@ -159,6 +160,16 @@ def test_providers_and_their_records(store: Ledger, beslut_dict: Callable[..., F
     assert rep["per_kategori"] == {"radgivning": 3}
     duty = line(rep, "testkommun/1", "Uppföljning enligt beslutet: statistik")
     assert duty["resultat"] == "information"
+    with store.transaction() as session:
+        deltagande = participation.build(
+            session, store.decision_index(), date(2025, 8, 1), date(2025, 12, 31)
+        )
+    (insats,) = deltagande["insatser"]
+    assert insats["tillhandahallare"] == (
+        "Stadsområde Nordost (stadsområde); Grannstadens familjecentral "
+        "(extern utförare, avtal Avtal 2025/17, tillsammans med Region)"
+    )
+    assert insats["kategori"] == "radgivning"
 
 
 def test_an_external_provider_needs_its_avtal(

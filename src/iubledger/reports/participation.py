@@ -140,6 +140,7 @@ def build(
                 "insats": i,
                 "namn": v.insats.namn,
                 "namnd": v.header.get("namnd"),
+                "tillhandahallare": v.insats.tillhandahallare_text,
                 "kategori": v.insats.kategori,
                 "regim": v.insats.dokumentation.regim.value,
                 "uppfoljning": v.insats.uppfoljning,

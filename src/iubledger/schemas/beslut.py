@@ -126,6 +126,24 @@ class Tillhandahallare(Input):
             raise ValueError("an external utförare needs the 'avtal' it provides under")
         return self
 
+    @property
+    def text(self) -> str:
+        """The provider in words: "Grannstaden (extern utförare, avtal 2025/17)"."""
+        parts = [TYP_TEXT[self.typ]] if self.typ != "namnd" else []
+        parts += [f"avtal {self.avtal}"] if self.avtal else []
+        parts += (
+            [f"tillsammans med {', '.join(self.tillsammans_med)}"] if self.tillsammans_med else []
+        )
+        return self.namn + (f" ({', '.join(parts)})" if parts else "")
+
+
+TYP_TEXT = {
+    "namnd": "nämnd",
+    "stadsomrade": "stadsområde",
+    "stadengemensamt": "stadengemensamt",
+    "extern": "extern utförare",
+}
+
 
 class FaktumDeklaration(Input):
     """A fact the utförare checks, declared by the decision and named by `faktum` villkor."""
@@ -194,6 +212,11 @@ class InsatsBeslut(Input):
     def utforare(self) -> list[str]:
         """Every utförare registered for the insats, over all its providers."""
         return [u for p in self.tillhandahalls_av for u in p.utforare]
+
+    @property
+    def tillhandahallare_text(self) -> str:
+        """Who provides the insats, as the reports show it."""
+        return "; ".join(p.text for p in self.tillhandahalls_av)
 
     def provider_of(self, utforare: str) -> Tillhandahallare | None:
         """The provider an utförare is registered under."""

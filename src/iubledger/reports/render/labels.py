@@ -44,6 +44,7 @@ ETIKETTER = {
     "insatser": "Insatser",
     "namn": "Namn",
     "namnd": "Nämnd",
+    "tillhandahallare": "Tillhandahålls av",
     "kategori": "Kategori",
     "regim": "Dokumentation",
     "uppfoljning": "Uppföljning",
