@@ -15,7 +15,7 @@ import unicodedata
 from datetime import date
 
 from iubledger.decisions.index import DecisionIndex, Upphavande
-from iubledger.decisions.villkor import required, walk
+from iubledger.decisions.villkor import required
 from iubledger.schemas.base import Problem
 from iubledger.schemas.beslut import (
     IDENTITY_FREE,
@@ -26,7 +26,7 @@ from iubledger.schemas.beslut import (
     InsatsBeslut,
     Regim,
 )
-from iubledger.schemas.villkor import Alder, Faktum, UtanMedfoljandeBarn
+from iubledger.schemas.villkor import Alder, Faktum, UtanMedfoljandeBarn, walk
 
 #: SFS 2025:400 entered into force on this day; no IUB decision can take effect before it.
 LAGENS_IKRAFTTRADANDE = date(2025, 7, 1)

@@ -176,20 +176,6 @@ def evaluate(villkor: list[Villkor], fakta: Fakta) -> Utfall:
     return Utfall.uppfyllda if result else Utfall.ej_uppfyllda
 
 
-def walk(villkor: list[Villkor], at: str = "villkor") -> Iterator[tuple[str, Villkor]]:
-    """Every villkor with its path, those nested in a combinator after it."""
-    for n, v in enumerate(villkor):
-        here = f"{at}.{n}"
-        yield here, v
-        match v:
-            case AllaAv() | NagotAv():
-                yield from walk(v.villkor, f"{here}.villkor")
-            case Inte():
-                yield from walk([v.villkor], f"{here}.villkor")
-            case _:
-                pass
-
-
 def required(villkor: list[Villkor]) -> Iterator[Villkor]:
     """The villkor that must hold whatever else holds: the top level and inside `alla_av`
     (not those in `nagot_av` or under `inte`)."""

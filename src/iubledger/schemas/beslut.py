@@ -13,7 +13,7 @@ from pydantic import Field, StringConstraints, field_validator, model_validator
 
 from iubledger.schemas.base import Input, ShortText, Slug, Text
 from iubledger.schemas.period import Datumprecision
-from iubledger.schemas.villkor import Namn, Villkor, faktum_villkor
+from iubledger.schemas.villkor import Faktum, Namn, Villkor, walk
 
 #: The format this version writes; `iubledger.beslut/1` files (and stored versions) are
 #: read too: their single `tillhandahalls_av` object becomes a list of one provider.
@@ -218,10 +218,6 @@ class InsatsBeslut(Input):
         """Who provides the insats, as the reports show it."""
         return "; ".join(p.text for p in self.tillhandahalls_av)
 
-    def provider_of(self, utforare: str) -> Tillhandahallare | None:
-        """The provider an utförare is registered under."""
-        return next((p for p in self.tillhandahalls_av if utforare in p.utforare), None)
-
 
 class BeslutsFil(Input):
     """A nämnd decision document: header plus the insatser it makes IUB."""
@@ -274,7 +270,7 @@ class BeslutsFil(Input):
             own = {d.namn for d in i.fakta}
             if own & set(names):
                 raise ValueError(f"insats {i.id} declares again a fact the file declares")
-            named = {v.namn for v in faktum_villkor(i.villkor)}
+            named = {v.namn for _, v in walk(i.villkor) if isinstance(v, Faktum)}
             extra = [d for d in self.fakta if d.namn in named]
             if extra:
                 self.insatser[n] = i.model_copy(update={"fakta": [*i.fakta, *extra]})

@@ -9,6 +9,7 @@ check, never a needs assessment). Outcomes: uppfyllda, ej_uppfyllda, or oklart
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 from enum import StrEnum
 from typing import Annotated, Literal
@@ -252,20 +253,21 @@ NagotAv.model_rebuild()
 Inte.model_rebuild()
 
 
-def faktum_villkor(villkor: list[Villkor]) -> list[Faktum]:
-    """Every `faktum` villkor, also those nested in combinators."""
-    out: list[Faktum] = []
-    for v in villkor:
-        match v:
-            case Faktum():
-                out.append(v)
-            case AllaAv() | NagotAv():
-                out += faktum_villkor(v.villkor)
-            case Inte():
-                out += faktum_villkor([v.villkor])
-            case _:
-                pass
-    return out
+def walk(villkor: list[Villkor], at: str = "villkor") -> Iterator[tuple[str, Villkor]]:
+    """Every villkor with its path in the file, those nested in a combinator after it."""
+    for n, v in enumerate(villkor):
+        yield from _walk_one(v, f"{at}.{n}")
+
+
+def _walk_one(v: Villkor, here: str) -> Iterator[tuple[str, Villkor]]:
+    yield here, v
+    match v:
+        case AllaAv() | NagotAv():
+            yield from walk(v.villkor, f"{here}.villkor")
+        case Inte():
+            yield from _walk_one(v.villkor, f"{here}.villkor")
+        case _:
+            pass
 
 
 class RelationFakta(Input):
