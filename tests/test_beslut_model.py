@@ -181,6 +181,10 @@ def test_undantag_needs_its_risk_analysis_or_its_absence_recorded(
     ]
     fil["insatser"][0]["dokumentation"]["riskanalys_saknas"] = True
     assert importera(ledger, fil) == [("testkommun/1", 1)]
+    both = beslut_dict("undantag_14_5", katalog="annan")
+    both["insatser"][0]["dokumentation"]["riskanalys_saknas"] = True
+    with pytest.raises(Rejected):
+        importera(ledger, both)
 
 
 # --- proposals and per-insats time ---------------------------------------------------------

@@ -93,6 +93,12 @@ class Dokumentation(Input):
     riskanalys_saknas: bool = False
     journalsystem: ShortText | None = None
 
+    @model_validator(mode="after")
+    def _riskanalys(self) -> Dokumentation:
+        if self.riskanalys is not None and self.riskanalys_saknas:
+            raise ValueError("'riskanalys' and 'riskanalys_saknas' contradict each other")
+        return self
+
     @property
     def precision(self) -> Datumprecision:
         """The decision's datumprecision; by default a week under 14 kap. 5 § SoL and the
