@@ -17,9 +17,10 @@ from iubledger.audit import compliance
 from iubledger.config import resolve
 from iubledger.decisions.tid import forfaller
 from iubledger.reports import participation
+from iubledger.reports.protect import Skydd
 from iubledger.schemas.base import Rejected
 from iubledger.schemas.beslut import Uppfoljningsplikt
-from iubledger.services import append, decisions
+from iubledger.services import append, decisions, reports
 from iubledger.store.keys import KeyStore
 from iubledger.store.ledger import Ledger
 
@@ -160,10 +161,23 @@ def test_providers_and_their_records(store: Ledger, beslut_dict: Callable[..., F
     assert rep["per_kategori"] == {"radgivning": 3}
     duty = line(rep, "testkommun/1", "Uppföljning enligt beslutet: statistik")
     assert duty["resultat"] == "information"
+    reports.project(store)
     with store.transaction() as session:
         deltagande = participation.build(
-            session, store.decision_index(), date(2025, 8, 1), date(2025, 12, 31)
+            session,
+            store.decision_index(),
+            date(2025, 8, 1),
+            date(2025, 12, 31),
+            skydd=Skydd(k=None, exakt_for="nämndens egenkontroll"),
         )
+    per_provider = deltagande["tabeller"]["per_tillhandahallare"]
+    assert per_provider["rader"] == [
+        "Grannstadens familjecentral "
+        "(extern utförare, avtal Avtal 2025/17, tillsammans med Region)",
+        "Stadsområde Nordost (stadsområde)",
+    ]
+    assert [row[0] for row in per_provider["celler"]] == [1, 2]
+    assert deltagande["tabeller"]["per_kategori"]["celler"] == [[3, 0, 0]]
     (insats,) = deltagande["insatser"]
     assert insats["tillhandahallare"] == (
         "Stadsområde Nordost (stadsområde); Grannstadens familjecentral "

@@ -198,7 +198,8 @@ def build(
         [[facts.totals[i][("avbrott", o)] for o in AVBROTTSORSAKER] for i in ids],
         skydd,
     )
-    tables = [*per_measure.values(), aktivitet, starter, alder, orsaker]
+    per_provider, per_category = _breakdowns(covered, facts, skydd)
+    tables = [*per_measure.values(), aktivitet, starter, alder, orsaker, per_provider, per_category]
     suppressed = any(t["undertryckt"] for t in tables)
     return {
         "rapport": "deltagande",
@@ -211,8 +212,35 @@ def build(
             "starter": starter,
             "alder_kon": alder,
             "avbrottsorsaker": orsaker,
+            "per_tillhandahallare": per_provider,
+            "per_kategori": per_category,
         },
     }
+
+
+#: The measures the provider and kategori breakdowns show: (series key, column label).
+FORDELNING = (("kontakt", "Kontakter"), ("start", "Starter"), ("tillfalle_individ", "Tillfällen"))
+
+
+def _breakdowns(
+    covered: dict[str, Version], facts: F.Facts, skydd: Skydd
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Contacts, starts and sessions per provider (its utförare's records) and per kategori."""
+    provider: Counter[tuple[str, str]] = Counter()
+    kategori: Counter[tuple[str, str]] = Counter()
+    for i, v in covered.items():
+        for (utforare, key), n in facts.per_utforare[i].items():
+            p = next((p for p in v.insats.tillhandahalls_av if utforare in p.utforare), None)
+            provider[(p.text if p else utforare, key)] += n
+            kategori[(v.insats.kategori, key)] += n
+    cols = [label for _, label in FORDELNING]
+    out = []
+    for title, counts in (("Per tillhandahållare", provider), ("Per kategori", kategori)):
+        rows = sorted({r for r, _ in counts})
+        out.append(
+            table(title, rows, cols, [[counts[(r, k)] for k, _ in FORDELNING] for r in rows], skydd)
+        )
+    return out[0], out[1]
 
 
 def _sum(*xs: int | None) -> int | None:

@@ -40,6 +40,8 @@ ETIKETTER = {
     "aktivitet": "Aktivitet",
     "alder_kon": "Ålder och kön",
     "avbrottsorsaker": "Avbrottsorsaker",
+    "per_tillhandahallare": "Per tillhandahållare",
+    "per_kategori": "Per kategori",
     "insats": "Insats",
     "insatser": "Insatser",
     "namn": "Namn",
