@@ -60,7 +60,7 @@ def decision_file(katalog: str, utforare: str, insatser: dict[str, str] = INSATS
     for own_id, shipped_id in insatser.items():
         i = copy.deepcopy(shipped[shipped_id])
         i["id"] = own_id
-        i["tillhandahalls_av"]["utforare"] = [utforare]
+        i["tillhandahalls_av"][0]["utforare"] = [utforare]
         fil["insatser"].append(i)
     return json.dumps(fil, ensure_ascii=False)
 

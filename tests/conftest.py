@@ -155,7 +155,11 @@ def make_beslut(
     """
     dokumentation: dict[str, Any] = {"regim": regim}
     if regim == "undantag_14_5":
-        dokumentation["sarskilda_skal"] = "Målgruppens behov av anonymitet väger tyngst."
+        dokumentation["sarskilda_skal"] = (
+            "Målgruppens behov av anonymitet väger tyngre än nyttan av personakter, "
+            "eftersom många annars avstår från stöd."
+        )
+        dokumentation["riskanalys"] = "Risk- och konsekvensanalys SN 2025/1"
     if regim == "full_14_3":
         dokumentation["journalsystem"] = "Journalsystem"
     fil: dict[str, Any] = {

@@ -160,7 +160,7 @@ def test_regime_details_and_follow_up(name: str) -> None:
             assert dok.journalsystem is None, i.id
             assert i.uppfoljning == "besoksstatistik", i.id
         assert dok.aldersintervall == 5, i.id
-        assert i.tillhandahalls_av.namnd == fil.namnd, i.id
+        assert [p.namn for p in i.tillhandahalls_av] == [fil.namnd], i.id
 
 
 @pytest.mark.parametrize("name", ["alingsas.json", "ks-2025-510.json"])
@@ -196,7 +196,37 @@ def test_alingsas_villkor(alingsas: BeslutsFil) -> None:
         {"typ": "alder", "till": 17},
         {"typ": "vardnadshavares_samtycke", "under_alder": 18},
     ]
-    assert villkor(ins["3.1.13"]) == [folkbokford, {"typ": "alder", "fran": 15, "till": 21}]
+    # "Gärningspersonen ska vara folkbokförd i Alingsås kommun. Unga från 15 år till 21 år":
+    # the gärningsperson 15–21 and folkbokförd, or the brottsoffer of such a person, of any age.
+    assert villkor(ins["3.1.13"]) == [
+        {
+            "typ": "nagot_av",
+            "villkor": [
+                {
+                    "typ": "alla_av",
+                    "villkor": [
+                        {"typ": "faktum", "namn": "roll_i_medlingen", "ar": "garningsperson"},
+                        {"typ": "alder", "fran": 15, "till": 21},
+                        folkbokford,
+                    ],
+                },
+                {
+                    "typ": "alla_av",
+                    "villkor": [
+                        {"typ": "relation", "roll": "brottsoffer_for", "fran": 15, "till": 21},
+                        {"typ": "faktum", "namn": "garningsperson_folkbokford", "ar": True},
+                    ],
+                },
+            ],
+        }
+    ]
+    # "Placerat barn upp till 18 år. Folkbokförd i Alingsås kommun." "Omfattning 1-5 samtal."
+    assert villkor(ins["3.4.1"]) == [
+        {"typ": "relation", "roll": "foralder_till_placerat_barn", "till": 17},
+        folkbokford,
+    ]
+    assert ins["3.4.1"].max_tillfallen == 5
+    assert {d.namn for d in alingsas.fakta} == {"roll_i_medlingen", "garningsperson_folkbokford"}
     assert villkor(ins["3.2.1"]) == [{"typ": "alder", "fran": 18}, folkbokford]
     assert villkor(ins["3.3.1"]) == [{"typ": "alder", "fran": 18, "till": 65}, folkbokford]
     assert villkor(ins["3.4.4"]) == [{"typ": "foralder_till_barn", "till": 17}, barnet]
@@ -229,6 +259,12 @@ def test_ks_villkor(ks: BeslutsFil) -> None:
     assert villkor(ins["r7"]) == [{"typ": "inga_villkor"}]
     assert villkor(ins["r9"])[1] == {"typ": "folkbokford", "vem": "barnet"}
     assert villkor(ins["r10"]) == [{"typ": "alder", "fran": 16, "till": 19}, folkbokford]
+    # "Vuxna i nära relation. Folkbokförd i kommunen."
+    assert villkor(ins["r8"]) == [
+        {"typ": "alder", "fran": 18},
+        {"typ": "relation", "roll": "nara_relation"},
+        folkbokford,
+    ]
 
 
 # --- comparison with the seed documents (skipped when the seeds are absent) ----------------

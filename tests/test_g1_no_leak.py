@@ -59,7 +59,7 @@ def _catalog_insats(katalog: str, insats_id: str) -> dict[str, Any]:
 def _ref(regim: str) -> tuple[str, str]:
     """(insats reference, a registered utförare) for the regime."""
     katalog, insats_id = INSATSER[regim]
-    utforare = _catalog_insats(katalog, insats_id)["tillhandahalls_av"]["utforare"][0]
+    utforare = _catalog_insats(katalog, insats_id)["tillhandahalls_av"][0]["utforare"][0]
     return f"{katalog}/{insats_id}", utforare
 
 

@@ -73,7 +73,7 @@ def event(kind: str, regim: str, **kw: Any) -> dict[str, Any]:
         "id": str(uuid.uuid4()),
         "type": kind,
         "insats": f"{KATALOG}/{regim.replace('_', '-')}",
-        "utforare": INSATSER[regim]["tillhandahalls_av"]["utforare"][0],
+        "utforare": INSATSER[regim]["tillhandahalls_av"][0]["utforare"][0],
         "datum": DATUM.isoformat(),
         **kw,
     }

@@ -31,7 +31,10 @@ pytestmark = pytest.mark.backends
 
 KATALOG = "g4-namnd"
 UTFORARE = "familjeradgivningen"
-SKAL = "Målgruppens behov av anonymitet väger tyngre än uppföljning på individnivå."
+SKAL = (
+    "Målgruppens behov av anonymitet väger tyngre än nyttan av personakter, "
+    "eftersom många annars avstår från stöd."
+)
 
 
 PNR = personnummer("850312", "123")
@@ -51,6 +54,7 @@ def decision(regim: str, giltig_fran: str, *, andring: bool = False, **header: A
     insats["dokumentation"] = {"regim": regim}
     if regim == "undantag_14_5":
         insats["dokumentation"]["sarskilda_skal"] = SKAL
+        insats["dokumentation"]["riskanalys"] = "Risk- och konsekvensanalys"
     if regim == "full_14_3":
         insats["dokumentation"]["journalsystem"] = "Lifecare IFO"
         insats["uppfoljning"] = "individbaserad"

@@ -83,7 +83,11 @@ def _insats(insats_id: str, regim: str, villkor: list[dict[str, Any]], **kw: Any
     insats.update(id=insats_id, villkor=villkor, dokumentation={"regim": regim}, **kw)
     insats["tillhandahalls_av"] = {"namnd": "Socialnämnden", "utforare": [UTFORARE]}
     if regim == "undantag_14_5":
-        insats["dokumentation"]["sarskilda_skal"] = "Behovet av anonymitet väger tyngst."
+        insats["dokumentation"]["sarskilda_skal"] = (
+            "Målgruppens behov av anonymitet väger tyngre än nyttan av personakter, "
+            "eftersom många annars avstår från stöd."
+        )
+        insats["dokumentation"]["riskanalys"] = "Risk- och konsekvensanalys"
     return insats
 
 

@@ -145,7 +145,7 @@ def test_every_excluded_insatsform_refused(
     err = refused(ledger, insats(beslut_dict(), insatsform=form))
     assert "utesluten_insats" in codes(err)
     assert [p.field for p in err.problems if p.code == "utesluten_insats"] == [
-        "insatser.0.insatsform"
+        "insatser[1].insatsform"
     ]
 
 
@@ -183,7 +183,9 @@ UTAN_BARN = {"typ": "utan_medfoljande_barn"}
 def test_skyddat_boende_refused_unless_21_and_without_children(
     ledger: Ledger, beslut_dict: BeslutDict, villkor: list[dict[str, Any]]
 ) -> None:
-    err = refused(ledger, insats(beslut_dict(), insatsform="skyddat_boende", villkor=villkor))
+    err = refused(
+        ledger, insats(beslut_dict("deltagardata"), insatsform="skyddat_boende", villkor=villkor)
+    )
     assert codes(err) == {"skyddat_boende_21_utan_barn"}
 
 
@@ -197,7 +199,7 @@ def test_skyddat_boende_refused_unless_21_and_without_children(
 def test_skyddat_boende_for_21_without_children_accepted(
     ledger: Ledger, beslut_dict: BeslutDict, villkor: list[dict[str, Any]]
 ) -> None:
-    fil = insats(beslut_dict(), insatsform="skyddat_boende", villkor=villkor)
+    fil = insats(beslut_dict("deltagardata"), insatsform="skyddat_boende", villkor=villkor)
     assert decisions.import_files(ledger, sources(fil)).imported == [("testkommun/1", 1)]
 
 
@@ -209,7 +211,7 @@ def test_undantag_without_sarskilda_skal_refused(ledger: Ledger, beslut_dict: Be
     del fil["insatser"][0]["dokumentation"]["sarskilda_skal"]
     err = refused(ledger, fil)
     assert codes(err) == {"sarskilda_skal_saknas"}
-    assert err.problems[0].field == "insatser.0.dokumentation.sarskilda_skal"
+    assert err.problems[0].field == "insatser[1].dokumentation.sarskilda_skal"
 
 
 @pytest.mark.parametrize("skal", ["", "   ", None])
@@ -243,7 +245,7 @@ def test_narrow_age_bands_refused_where_no_identity_is_documented(
     err = refused(ledger, fil)
     assert codes(err) == {"aldersintervall_for_smalt"}
     (problem,) = err.problems
-    assert problem.field == "insatser.0.dokumentation.aldersintervall"
+    assert problem.field == "insatser[1].dokumentation.aldersintervall"
     assert problem.message.startswith("insats 1: ")
     assert "minst 5 år" in problem.message
     assert "14 kap. 5 § SoL" in problem.message
@@ -378,7 +380,9 @@ def test_one_bad_insats_among_good_ones_imports_nothing(
     fil = three_insatser(beslut_dict)
     fil["insatser"][1]["behov"] = "ekonomiska"
     err = refused(ledger, fil)
-    assert [(p.code, p.field) for p in err.problems] == [("ekonomiskt_bistand", "insatser.1.behov")]
+    assert [(p.code, p.field) for p in err.problems] == [
+        ("ekonomiskt_bistand", "insatser[2].behov")
+    ]
     assert "insats 2:" in err.problems[0].message
     fil["insatser"][1]["behov"] = "personliga"
     assert len(decisions.import_files(ledger, sources(fil)).imported) == 3
@@ -418,7 +422,7 @@ def test_not_json_refused(ledger: Ledger) -> None:
 
 
 def test_rejected_names_file_insats_and_rule(ledger: Ledger, beslut_dict: BeslutDict) -> None:
-    fil = insats(beslut_dict(insats_id="7.1"), insatsform="lvm_hem")
+    fil = insats(beslut_dict("deltagardata", insats_id="7.1"), insatsform="lvm_hem")
     err = refused(ledger, fil)
     assert err.source == "beslut-0.json"
     (problem,) = err.problems
@@ -438,7 +442,7 @@ def test_the_cli_shows_the_rejection(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    fil = beslut_dict(insats_id="7.1")
+    fil = beslut_dict("deltagardata", insats_id="7.1")
     fil["insatser"][0]["behov"] = "ekonomiska"
     fil["insatser"][0]["insatsform"] = "ekonomiskt_bistand"
     text = json.dumps(fil, ensure_ascii=False)

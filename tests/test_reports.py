@@ -100,6 +100,11 @@ class Counts:
                     matt.c.dag >= fran, matt.c.dag <= till
                 )
             ).all()
+            self.by_utforare = session.execute(
+                select(
+                    matt.c.insats, matt.c.utforare, matt.c.matt, matt.c.varde, matt.c.antal
+                ).where(matt.c.dag >= fran, matt.c.dag <= till)
+            ).all()
             unique = session.execute(
                 select(aktiv.c.insats, func.count(distinct(aktiv.c.nyckel)))
                 .where(aktiv.c.dag >= fran, aktiv.c.dag <= till)
@@ -177,6 +182,19 @@ def true_tables(report: dict[str, Any], counts: Counts) -> dict[str, list[list[i
     out["alder_kon"] = [[kon_alder[(b, g)] for g in tab["kolumner"]] for b in tab["rader"]]
     assert report["tabeller"]["avbrottsorsaker"]["kolumner"] == list(AVBROTTSORSAKER)
     out["avbrottsorsaker"] = [[counts.by[i][("avbrott", o)] for o in AVBROTTSORSAKER] for i in ids]
+    # Each shipped insats has one provider: its records are its provider's.
+    rows = {r["insats"]: r for r in report["insatser"]}
+    measures = {("kontakt", ""): 0, ("start", ""): 1, ("tillfalle", "individ"): 2}
+    for name, of in (("per_tillhandahallare", "tillhandahallare"), ("per_kategori", "kategori")):
+        cells: dict[str, list[int]] = {}
+        for insats, _, m, v, n in counts.by_utforare:
+            if insats in rows and (m, v) in measures:
+                assert ";" not in rows[insats]["tillhandahallare"]
+                cells.setdefault(rows[insats][of], [0, 0, 0])[measures[(m, v)]] += n
+        tab = report["tabeller"][name]
+        assert tab["kolumner"] == ["Kontakter", "Starter", "Tillfällen"]
+        assert set(tab["rader"]) >= set(cells)
+        out[name] = [cells.get(r, [0, 0, 0]) for r in tab["rader"]]
     return out
 
 

@@ -75,7 +75,11 @@ SIMTEST: dict[str, Any] = {
             ],
             "dokumentation": {
                 "regim": "undantag_14_5",
-                "sarskilda_skal": "Målgruppens behov av anonymitet väger tyngst.",
+                "sarskilda_skal": (
+                    "Målgruppens behov av anonymitet väger tyngre än nyttan av personakter, "
+                    "eftersom många annars avstår från stöd."
+                ),
+                "riskanalys": "Risk- och konsekvensanalys",
             },
             "uppfoljning": "besoksstatistik",
             "tillhandahalls_av": {"namnd": "Socialnämnden", "utforare": ["bostadsradgivning"]},
@@ -95,7 +99,7 @@ SIMTEST: dict[str, Any] = {
             "id": "u4",
             "namn": "Samtalsgrupp för föräldrar",
             "kategori": "stod_i_grupp",
-            "insatsform": "stod_i_grupp",
+            "insatsform": "samtalsstod",
             "malgrupp": "Föräldrar med barn i skolåldern.",
             "villkor": [
                 {"typ": "barn_i_skola", "skolformer": ["grundskola"], "arskurs_fran": 1},
@@ -108,7 +112,7 @@ SIMTEST: dict[str, Any] = {
             "id": "u5",
             "namn": "Öppen samtalsgrupp",
             "kategori": "stod_i_grupp",
-            "insatsform": "stod_i_grupp",
+            "insatsform": "samtalsstod",
             "malgrupp": "Vuxna.",
             "villkor": [{"typ": "inga_villkor"}],
             "dokumentation": {"regim": "radgivning_14_4"},
@@ -294,7 +298,7 @@ def test_age_at_start_matches_the_villkor_and_the_contact(
         if "personnummer" in kontakt:
             born = parse(kontakt["personnummer"], today=day).birth_date
             assert age_on(born, day) == e["deltagare"]["alder"]
-        if e["insats"] == "alingsas/3.1.13":  # Medling med anledning av brott, 15–21 år
+        if e["insats"] == "alingsas/3.4.5":  # Beroendestöd vid Mini Maria, 15–21 år
             assert 15 <= e["deltagare"]["alder"] <= 22
 
 

@@ -21,14 +21,22 @@ from iubledger.schemas.base import problems_from
 from iubledger.schemas.beslut import BeslutsFil
 from iubledger.schemas.villkor import (
     Alder,
+    AllaAv,
     BarnIFskola,
     Fakta,
+    Faktum,
     Folkbokford,
     ForalderTillBarn,
     GemensamBegaran,
     HandlingUppvisad,
     IngaVillkor,
+    Inte,
+    KonVillkor,
     NagotAv,
+    Omrade,
+    Relation,
+    Situation,
+    SynnerligaSkal,
     UppdragExternPart,
     UtanMedfoljandeBarn,
     Utfall,
@@ -76,6 +84,14 @@ EVERY_KIND: list[tuple[dict[str, Any], type]] = [
         {"typ": "nagot_av", "villkor": [{"typ": "alder", "till": 6}, {"typ": "gemensam_begaran"}]},
         NagotAv,
     ),
+    ({"typ": "kon", "kon": ["kvinna", "annat"]}, KonVillkor),
+    ({"typ": "relation", "roll": "syskon", "fran": 12, "till": 21}, Relation),
+    ({"typ": "omrade", "omraden": ["hisingen", "centrum"]}, Omrade),
+    ({"typ": "situation", "situation": "utsatt_for_brott"}, Situation),
+    ({"typ": "synnerliga_skal", "under_alder": 12}, SynnerligaSkal),
+    ({"typ": "faktum", "namn": "skolstatus", "i": ["ej_skolgang", "hog_franvaro"]}, Faktum),
+    ({"typ": "alla_av", "villkor": [{"typ": "alder", "fran": 18}, {"typ": "folkbokford"}]}, AllaAv),
+    ({"typ": "inte", "villkor": {"typ": "faktum", "namn": "ekonomiskt_bistand", "ar": True}}, Inte),
 ]
 KIND_IDS = [d["typ"] for d, _ in EVERY_KIND]
 

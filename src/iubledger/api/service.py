@@ -218,8 +218,7 @@ class Service:
                 key.actor,
                 beslut_id,
                 named_utforare=any(
-                    isinstance(e, Version)
-                    and key.organisation in e.insats.tillhandahalls_av.utforare
+                    isinstance(e, Version) and key.organisation in e.insats.utforare
                     for e in history
                 ),
             ),

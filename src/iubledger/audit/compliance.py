@@ -25,13 +25,15 @@ from sqlalchemy import func, select
 
 from iubledger.audit import anonymity
 from iubledger.audit import oversikt as O
+from iubledger.decisions import tid
 from iubledger.decisions.index import DecisionIndex, Version
+from iubledger.decisions.start import samtycken_kravs
 from iubledger.policies.textscan import scan
 from iubledger.reports.participation import scope
 from iubledger.reports.protect import Skydd
 from iubledger.reports.render.labels import regim_kort as regim_namn
 from iubledger.schemas.beslut import IDENTITY_FREE, PARAGRAF, Regim
-from iubledger.schemas.post import post_of
+from iubledger.schemas.post import Person, Samtycke, post_of
 from iubledger.store import tables
 
 #: Keys that must never occur in a post under an identity-free regime (14 kap. 4–5 §).
@@ -72,6 +74,18 @@ def _minor(band: str | None) -> bool:
     if band is None or "-" not in band:
         return False
     return int(band.split("-", 1)[1]) < 18
+
+
+def _consent_met(version: Version, person: Person, samtycke: Samtycke | None) -> bool:
+    """The stored consent meets what the decision requires at the stored age (the exact
+    age where kept, else the top of the band): the same rule as at start."""
+    alder = person.alder
+    if alder is None and person.aldersgrupp is not None:
+        alder = int(person.aldersgrupp.split("-", 1)[1])
+    if alder is None:
+        return samtycke is not None and samtycke.vardnadshavare > 0
+    need = samtycken_kravs(version.insats, alder, samtycke)
+    return need == 0 or (samtycke is not None and samtycke.vardnadshavare >= need)
 
 
 K_KONTROLL = "k-anonymitet för lagrade uppgifter"
@@ -158,6 +172,7 @@ def build(
             continue
         i, t, regim = post.insats, post.type, post.beslut.regim
         c[i]["poster"] += 1
+        c[i][f"utforare:{post.utforare}"] += 1
         c[i][f"regim:{regim.value}"] += 1
         if regim in IDENTITY_FREE:
             c[i][f"granskade:{regim.value}"] += 1
@@ -169,15 +184,17 @@ def build(
         if t == "kontakt":
             c[i]["kontakt"] += 1
             c[i]["informerad"] += bool(post.informerad_om_ansokan)
+            c[i]["kontakt_anonym"] += bool(post.anonym)
         elif t == "start":
             c[i]["start"] += 1
             if regim is not Regim.aggregat:
                 c[i]["start_krav"] += 1
                 c[i]["start_komplett"] += person.kon is not None and person.aldersgrupp is not None
-            if _minor(person.aldersgrupp):
+            if _minor(person.aldersgrupp) or (person.alder is not None and person.alder < 18):
                 samtycke = post.samtycke
+                version = index.in_force(i, day) or covered[i]
                 c[i]["start_barn"] += 1
-                c[i]["start_barn_samtycke"] += samtycke is not None and samtycke.vardnadshavare > 0
+                c[i]["start_barn_samtycke"] += _consent_met(version, person, samtycke)
                 c[i]["start_barn_vilja"] += samtycke is not None and samtycke.barnet_vill
             cells[(i, _week(day), person.kon or "?", person.aldersgrupp or "?")] += 1
         elif t == "avbrott":
@@ -195,9 +212,11 @@ def build(
         row: dict[str, Any] = {
             "insats": i,
             "namn": v.insats.namn,
+            "kategori": v.insats.kategori,
             "regim": v.insats.dokumentation.regim.value,
             "paragraf": PARAGRAF[v.insats.dokumentation.regim],
             "poster": c[i]["poster"],
+            "tillhandahallare": _providers(v, c[i]),
             "kontroller": [x.as_json() for x in lines],
         }
         matt = _measured(qi[i])
@@ -218,6 +237,11 @@ def build(
         "oversikt": lines_per_paragraph,
         "avvikelser": O.avvikelser(checked),
         "insatser": rows,
+        "per_kategori": _per_kategori(rows),
+        "forsenade_omprovningar": [
+            i for i, v in covered.items() if tid.forsenad_omprovning(v, till)
+        ],
+        "upphorda_undantag": [i for i, v in covered.items() if tid.upphort_undantag(v, till)],
     }
     if namnd is None:
         report["avvisade_handelser"] = _refused(ledger, fran, till)
@@ -271,8 +295,21 @@ def _checks(
     dok = v.insats.dokumentation
     lines = [
         O.kontroll(
-            O.BESLUT, "Beslut av nämnden i kraft", True, _decisions_text(index, i, fran, till)
+            O.BESLUT,
+            "Beslut av nämnden i kraft",
+            not any(e.forslag for e in _versions(index, i, fran, till)),
+            _decisions_text(index, i, fran, till),
         )
+    ]
+    lines += [
+        O.kontroll(
+            O.UNDANTAG if k.paragraf.startswith("14 kap. 5") else O.BESLUT,
+            k.kontroll,
+            k.ok,
+            k.detalj,
+            paragraf=k.paragraf,
+        )
+        for k in tid.kontroller(v, fran, till)
     ]
     if dok.regim is Regim.undantag_14_5 or n[f"regim:{Regim.undantag_14_5.value}"]:
         lines.append(
@@ -339,15 +376,25 @@ def _checks(
                 "kontakter",
             )
         )
+    if n["kontakt_anonym"]:
+        lines.append(
+            O.kontroll(
+                O.VILLKOR,
+                "Anonyma kontakter (villkoren inte kontrollerade)",
+                None,
+                f"{_pct(n['kontakt_anonym'], n['kontakt'])} av kontakterna var anonyma; "
+                "personen lämnade inga uppgifter och villkoren kontrollerades inte",
+            )
+        )
     if n["start_barn"]:
         lines.append(
             O.kontroll(
                 O.BARN,
                 "Vårdnadshavares samtycke och barnets vilja vid start",
-                n["start_barn_vilja"] == n["start_barn"],
+                n["start_barn_vilja"] == n["start_barn_samtycke"] == n["start_barn"],
                 f"samtycke: {_pct(n['start_barn_samtycke'], n['start_barn'])}; "
                 f"barnets vilja: {_pct(n['start_barn_vilja'], n['start_barn'])}",
-                avvikande=n["start_barn"] - n["start_barn_vilja"],
+                avvikande=n["start_barn"] - min(n["start_barn_vilja"], n["start_barn_samtycke"]),
                 av=n["start_barn"],
                 enhet="starter av barn",
             )
@@ -369,19 +416,50 @@ def _checks(
     return lines
 
 
-def _decisions_text(index: DecisionIndex, beslut_id: str, fran: date, till: date) -> str:
-    versions = [
+def _providers(v: Version, n: Counter[str]) -> list[dict[str, Any]]:
+    """Who provides the insats and how many of its records each provider's utförare made."""
+    return [
+        {
+            "typ": p.typ,
+            "namn": p.namn,
+            **({"avtal": p.avtal} if p.avtal else {}),
+            **({"tillsammans_med": p.tillsammans_med} if p.tillsammans_med else {}),
+            "utforare": p.utforare,
+            "poster": sum(n[f"utforare:{u}"] for u in p.utforare),
+        }
+        for p in v.insats.tillhandahalls_av
+    ]
+
+
+def _per_kategori(rows: list[dict[str, Any]]) -> dict[str, int]:
+    """Stored records per kategori (rådgivning, stöd i grupp, ...)."""
+    out: dict[str, int] = {}
+    for r in rows:
+        out[r["kategori"]] = out.get(r["kategori"], 0) + r["poster"]
+    return dict(sorted(out.items()))
+
+
+def _versions(index: DecisionIndex, beslut_id: str, fran: date, till: date) -> list[Version]:
+    return [
         e
         for e in index.histories.get(beslut_id, [])
         if isinstance(e, Version)
         and e.giltig_fran <= till
         and (e.giltig_till is None or e.giltig_till >= fran)
     ]
+
+
+def _decisions_text(index: DecisionIndex, beslut_id: str, fran: date, till: date) -> str:
     return (
         "; ".join(
-            f"version {v.version} från {v.giltig_fran.isoformat()} ({v.header.get('diarienummer')} "
-            f"{v.header.get('paragraf')}), {regim_namn(v.insats.dokumentation.regim.value)}"
-            for v in versions
+            f"version {v.version} från {v.giltig_fran.isoformat()} "
+            + (
+                "(förslag, inte beslutat av nämnden)"
+                if v.forslag
+                else f"({v.header.get('diarienummer')} {v.header.get('paragraf')})"
+            )
+            + f", {regim_namn(v.insats.dokumentation.regim.value)}"
+            for v in _versions(index, beslut_id, fran, till)
         )
         or "inget beslut i kraft under perioden"
     )

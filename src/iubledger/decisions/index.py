@@ -36,6 +36,19 @@ class Version:
     def katalog(self) -> str:
         return self.beslut_id.split("/", 1)[0]
 
+    @property
+    def forslag(self) -> bool:
+        """A proposal, not a decision: never in force for compliance (11 kap. 5 § SoL)."""
+        return self.header.get("status") == "forslag"
+
+    @property
+    def omprovas_senast(self) -> date | None:
+        """When the nämnd must review this insats: its own day, else the file's."""
+        if self.insats.omprovas_senast is not None:
+            return self.insats.omprovas_senast
+        day = self.header.get("revideras_senast")
+        return date.fromisoformat(day) if day else None
+
     def as_json(self) -> dict[str, Any]:
         return {
             "typ": "version",
@@ -128,8 +141,15 @@ def header_of(fil: BeslutsFil) -> dict[str, str | None]:
         "katalog": fil.katalog,
         "namnd": fil.namnd,
         "kommun": fil.kommun,
+        "status": "forslag" if fil.forslag else "beslut",
         "diarienummer": fil.diarienummer,
         "paragraf": fil.paragraf,
-        "beslutsdatum": fil.beslutsdatum.isoformat(),
+        "beslutsdatum": fil.beslutsdatum.isoformat() if fil.beslutsdatum else None,
         "revideras_senast": fil.revideras_senast.isoformat() if fil.revideras_senast else None,
     }
+
+
+def giltig_till_of(fil: BeslutsFil, i: InsatsBeslut) -> date | None:
+    """The last day the insats is in force: the earlier of the file's and its own."""
+    ends = [d for d in (fil.giltig_till, i.giltig_till) if d is not None]
+    return min(ends, default=None)

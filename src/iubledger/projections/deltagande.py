@@ -2,8 +2,10 @@
 and individbaserad uppföljning; the nämnd's follow-up of every insats).
 
 Rows hold counts and random or keyed ids only: the posts they come from hold no identity.
-A participant is counted as unique by the keyed pseudonym where the regime keeps one
-(full_14_3), otherwise by the participation (linked by besökskod under undantag_14_5).
+A participant is active by the participation; a participation whose records carry the
+keyed pseudonym (full_14_3) is counted once per pseudonym (`iub_p_person`), whichever of
+its records carried it, so one person is one participant also on the days their records
+carry no pseudonym. Under undantag_14_5 the participation is linked by besökskod.
 """
 
 from __future__ import annotations
@@ -36,6 +38,13 @@ aktiv = Table(
     Column("dag", Date, primary_key=True),
     Column("insats", String(81), primary_key=True),
     Column("nyckel", String(40), primary_key=True),
+)
+#: The keyed pseudonym of a participation whose records carry one.
+person = Table(
+    "iub_p_person",
+    metadata,
+    Column("nyckel", String(40), primary_key=True),
+    Column("pseudonym", String(64), nullable=False),
 )
 
 
@@ -78,28 +87,40 @@ class Participation:
     """The participation projection (tables `iub_p_matt`, `iub_p_aktiv`)."""
 
     name = "deltagande"
-    tables: ClassVar[list[Table]] = [matt, aktiv]
+    tables: ClassVar[list[Table]] = [matt, aktiv, person]
 
     def apply(self, session: Session, events: list[Any]) -> None:
         counts: Counter[tuple[Any, ...]] = Counter()
         active: set[tuple[Any, ...]] = set()
+        pseudonyms: dict[str, str] = {}
         for e in events:
-            fold(e, counts, active)
+            fold(e, counts, active, pseudonyms)
         add_counts(session, matt, ["dag", "insats", "utforare", "matt", "varde"], "antal", counts)
         insert_ignore(
             session, aktiv, [dict(zip(("dag", "insats", "nyckel"), k, strict=True)) for k in active]
         )
+        insert_ignore(
+            session, person, [{"nyckel": k, "pseudonym": p} for k, p in pseudonyms.items()]
+        )
 
 
-def fold(e: Any, counts: Counter[tuple[Any, ...]], active: set[tuple[Any, ...]]) -> None:
-    """Add one record to the rows of `iub_p_matt` (counts) and `iub_p_aktiv` (active)."""
+def fold(
+    e: Any,
+    counts: Counter[tuple[Any, ...]],
+    active: set[tuple[Any, ...]],
+    pseudonyms: dict[str, str],
+) -> None:
+    """Add one record to the rows of `iub_p_matt` (counts), `iub_p_aktiv` (active) and
+    `iub_p_person` (a participation's pseudonym)."""
     post = post_of(e)
     if post is None:
         return
     for m, v, n in measures(post):
         counts[(post.dag, post.insats, post.utforare, m, v)] += n
     if _active(e, post):
-        active.add((post.dag, post.insats, post.person.pseudonym or str(e.originator_id)))
+        active.add((post.dag, post.insats, str(e.originator_id)))
+    if post.person.pseudonym is not None:
+        pseudonyms[str(e.originator_id)] = post.person.pseudonym
 
 
 def _active(e: object, post: Post) -> bool:

@@ -131,6 +131,8 @@ def build(
                 {
                     "insats": beslut_id,
                     "namn": version.insats.namn,
+                    "kategori": version.insats.kategori,
+                    "tillhandahallare": version.insats.tillhandahallare_text,
                     "andring": {
                         "datum": day.isoformat(),
                         "version": entry.version,

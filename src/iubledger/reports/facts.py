@@ -10,7 +10,7 @@ from typing import Literal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from iubledger.projections.deltagande import aktiv, matt
+from iubledger.projections.deltagande import aktiv, matt, person
 
 Indelning = Literal["dag", "vecka", "manad", "kvartal", "ar"]
 
@@ -54,6 +54,10 @@ class Facts:
         default_factory=lambda: defaultdict(Counter)
     )
     unique: Counter[str] = field(default_factory=Counter)
+    #: Counts per insats by utförare: (utförare, measure) → n, for the provider breakdown.
+    per_utforare: dict[str, Counter[tuple[str, str]]] = field(
+        default_factory=lambda: defaultdict(Counter)
+    )
 
 
 def load(
@@ -65,6 +69,15 @@ def load(
 ) -> Facts:
     """Counts for [fran, till] from the projection (which must be caught up first)."""
     facts = Facts()
+    by_utforare = session.execute(
+        select(matt.c.insats, matt.c.utforare, matt.c.matt, matt.c.varde, func.sum(matt.c.antal))
+        .where(matt.c.dag >= fran, matt.c.dag <= till)
+        .group_by(matt.c.insats, matt.c.utforare, matt.c.matt, matt.c.varde)
+    )
+    for insats, utforare, m, v, n in by_utforare:
+        if insatser is None or insats in insatser:
+            series_key = f"tillfalle_{v}" if m == "tillfalle" else m
+            facts.per_utforare[insats][(utforare, series_key)] += n
     rows = session.execute(
         select(matt.c.dag, matt.c.insats, matt.c.matt, matt.c.varde, func.sum(matt.c.antal))
         .where(matt.c.dag >= fran, matt.c.dag <= till)
@@ -76,8 +89,10 @@ def load(
         facts.totals[insats][(m, v)] += n
         series_key = f"tillfalle_{v}" if m == "tillfalle" else m
         facts.series[insats][(period_of(dag, indelning), series_key)] += n
+    participant = func.coalesce(person.c.pseudonym, aktiv.c.nyckel)
     uniq = session.execute(
-        select(aktiv.c.insats, func.count(func.distinct(aktiv.c.nyckel)))
+        select(aktiv.c.insats, func.count(func.distinct(participant)))
+        .select_from(aktiv.outerjoin(person, person.c.nyckel == aktiv.c.nyckel))
         .where(aktiv.c.dag >= fran, aktiv.c.dag <= till)
         .group_by(aktiv.c.insats)
     )

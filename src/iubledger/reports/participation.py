@@ -141,6 +141,7 @@ def build(
                 "insats": i,
                 "namn": v.insats.namn,
                 "namnd": v.header.get("namnd"),
+                "tillhandahallare": v.insats.tillhandahallare_text,
                 "kategori": v.insats.kategori,
                 "regim": v.insats.dokumentation.regim.value,
                 "uppfoljning": v.insats.uppfoljning,
@@ -198,7 +199,8 @@ def build(
         [[facts.totals[i][("avbrott", o)] for o in AVBROTTSORSAKER] for i in ids],
         skydd,
     )
-    tables = [*per_measure.values(), aktivitet, starter, alder, orsaker]
+    per_provider, per_category = _breakdowns(covered, facts, skydd)
+    tables = [*per_measure.values(), aktivitet, starter, alder, orsaker, per_provider, per_category]
     suppressed = any(t["undertryckt"] for t in tables)
     return {
         "rapport": "deltagande",
@@ -211,11 +213,38 @@ def build(
             "starter": starter,
             "alder_kon": alder,
             "avbrottsorsaker": orsaker,
+            "per_tillhandahallare": per_provider,
+            "per_kategori": per_category,
         },
         "begrepp": begrepp.definitions(
             *(k for k, _ in NYCKELTAL), "informerade", "avbrottsandel", "maende", "dold"
         ),
     }
+
+
+#: The measures the provider and kategori breakdowns show: (series key, column label).
+FORDELNING = (("kontakt", "Kontakter"), ("start", "Starter"), ("tillfalle_individ", "Tillfällen"))
+
+
+def _breakdowns(
+    covered: dict[str, Version], facts: F.Facts, skydd: Skydd
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Contacts, starts and sessions per provider (its utförare's records) and per kategori."""
+    provider: Counter[tuple[str, str]] = Counter()
+    kategori: Counter[tuple[str, str]] = Counter()
+    for i, v in covered.items():
+        for (utforare, key), n in facts.per_utforare[i].items():
+            p = next((p for p in v.insats.tillhandahalls_av if utforare in p.utforare), None)
+            provider[(p.text if p else utforare, key)] += n
+            kategori[(v.insats.kategori, key)] += n
+    cols = [label for _, label in FORDELNING]
+    out = []
+    for title, counts in (("Per tillhandahållare", provider), ("Per kategori", kategori)):
+        rows = sorted({r for r, _ in counts})
+        out.append(
+            table(title, rows, cols, [[counts[(r, k)] for k, _ in FORDELNING] for r in rows], skydd)
+        )
+    return out[0], out[1]
 
 
 def _sum(*xs: int | None) -> int | None:

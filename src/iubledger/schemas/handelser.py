@@ -13,14 +13,13 @@ from uuid import UUID
 from pydantic import Field, StringConstraints, TypeAdapter, model_validator
 
 from iubledger.schemas.base import Input, ShortText, Slug, Text
-from iubledger.schemas.villkor import Fakta, Utfall
+from iubledger.schemas.villkor import Fakta, Kon, Utfall
 
 InsatsRef = Annotated[
     str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,39}/[0-9A-Za-z][0-9A-Za-z._-]{0,39}$")
 ]
 Besokskod = Annotated[str, StringConstraints(pattern=r"^[0-9A-Z]{4}-[0-9A-Z]{4}$")]
 Aldersgrupp = Annotated[str, StringConstraints(pattern=r"^(\d{1,3}-\d{1,3}|\d{1,3}\+)$")]
-Kon = Literal["kvinna", "man", "annat", "uppgift_saknas"]
 Maende = Annotated[int, Field(ge=1, le=5)]
 
 #: Reasons for dropping out: coded, so they can be counted (14 kap. 5 § SoL: dropout reasons).
@@ -52,10 +51,19 @@ class Deltagare(Input):
 
 
 class Samtycke(Input):
-    """Consent for a child: how many vårdnadshavare consented, and the child's own will."""
+    """Consent for a child: how many vårdnadshavare consented, and the child's own will;
+    `antal_vardnadshavare` records how many the child has (1 under ensam vårdnad)."""
 
     vardnadshavare: int = Field(ge=0, le=2)
     barnet_vill: bool
+    antal_vardnadshavare: int | None = Field(default=None, ge=1, le=2)
+
+    @model_validator(mode="after")
+    def _at_most_all(self) -> Samtycke:
+        antal = self.antal_vardnadshavare
+        if antal is not None and self.vardnadshavare > antal:
+            raise ValueError("more vårdnadshavare consented than the child has")
+        return self
 
 
 class Gruppantal(Input):
@@ -96,6 +104,15 @@ class Kontakt(_Common):
 
     type: Literal["kontakt"]
     informerad_om_ansokan: bool
+    #: The person stays anonymous (e.g. a telephone call): no identity and no villkor facts
+    #: are given; the villkor are then not checked, and compliance counts such contacts.
+    anonym: bool | None = None
+
+    @model_validator(mode="after")
+    def _anonymous(self) -> Kontakt:
+        if self.anonym and self.deltagare is not None:
+            raise ValueError("an anonymous contact gives no 'deltagare'")
+        return self
 
 
 class Villkorskontroll(_Common):

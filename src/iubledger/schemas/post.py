@@ -51,6 +51,7 @@ class Forsegling(_Stored):
 class Samtycke(_Stored):
     vardnadshavare: int
     barnet_vill: bool
+    antal_vardnadshavare: int | None = None
 
 
 class Grupp(_Stored):
@@ -76,6 +77,7 @@ class Post(_Stored):
     beslut: Stampel
     policy_version: str
     informerad_om_ansokan: bool | None = None
+    anonym: bool | None = None
     utfall: str | None = None
     maende: int | None = None
     samtycke: Samtycke | None = None

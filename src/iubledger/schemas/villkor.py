@@ -9,15 +9,22 @@ check, never a needs assessment). Outcomes: uppfyllda, ej_uppfyllda, or oklart
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from datetime import date
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, StrictBool, StringConstraints, model_validator
 
 from iubledger.schemas.base import Input, ShortText
 
 Skolform = Literal["forskola", "grundskola", "gymnasieskola"]
-Handling = Literal["id_handling", "hyresavtal", "lakarintyg", "intyg_extern_part"]
+#: A name the nämnd chooses: a declared fact, a document, a role, an area, a situation.
+Namn = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+#: Documents an utförare may see; the built-in ones, or any other the decision names
+#: (e.g. "diagnosintyg").
+Handling = Namn
+Kon = Literal["kvinna", "man", "annat", "uppgift_saknas"]
 
 
 class Utfall(StrEnum):
@@ -36,6 +43,19 @@ class _Range(Input):
     def _ordered(self) -> _Range:
         if self.fran is None and self.till is None:
             raise ValueError("an age range needs 'fran', 'till' or both")
+        if self.fran is not None and self.till is not None and self.fran > self.till:
+            raise ValueError("'fran' must not be greater than 'till'")
+        return self
+
+
+class _OptionalRange(Input):
+    """An inclusive age range where both bounds may be left out (any age)."""
+
+    fran: int | None = Field(default=None, ge=0, le=120)
+    till: int | None = Field(default=None, ge=0, le=120)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> _OptionalRange:
         if self.fran is not None and self.till is not None and self.fran > self.till:
             raise ValueError("'fran' must not be greater than 'till'")
         return self
@@ -119,11 +139,91 @@ class HandlingUppvisad(Input):
     handlingar: list[Handling] = Field(min_length=1)
 
 
+class KonVillkor(Input):
+    """The participant's gender is one of those listed ("kvinnor och icke-binära")."""
+
+    typ: Literal["kon"]
+    kon: list[Kon] = Field(min_length=1)
+
+
+class Relation(_OptionalRange):
+    """The participant stands in `roll` to another person whose age is in the range
+    ("anhörig till", "förälder till placerat barn upp till 18 år", "syskon till ung person")."""
+
+    typ: Literal["relation"]
+    roll: Namn
+
+
+class Omrade(Input):
+    """The participant lives in one of the listed areas within the kommun (stadsdel,
+    stadsområde)."""
+
+    typ: Literal["omrade"]
+    omraden: list[Namn] = Field(min_length=1)
+
+
+class Situation(Input):
+    """A situation the person attests ("utsatt för brott", "självupplevd psykisk ohälsa")."""
+
+    typ: Literal["situation"]
+    situation: Namn
+
+
+class SynnerligaSkal(Input):
+    """Below `under_alder` only for synnerliga skäl, documented by the utförare ("barn under
+    12 år endast om synnerliga skäl finns"); from that age it always holds."""
+
+    typ: Literal["synnerliga_skal"]
+    under_alder: int = Field(ge=1, le=120)
+
+
+#: The value of a declared fact: yes/no, a number, a date, or an enum value.
+Varde = StrictBool | int | date | Namn
+
+
+class Faktum(Input):
+    """A fact the decision file declares (`fakta`), compared with one of: `ar` (equals),
+    `i` (one of), `fran`/`till` (an int or date range, inclusive)."""
+
+    typ: Literal["faktum"]
+    namn: Namn
+    ar: Varde | None = None
+    i: list[Namn] | None = Field(default=None, min_length=1)
+    fran: int | date | None = None
+    till: int | date | None = None
+
+    @model_validator(mode="after")
+    def _one_comparison(self) -> Faktum:
+        forms = [self.ar is not None, self.i is not None, (self.fran, self.till) != (None, None)]
+        if sum(forms) != 1:
+            raise ValueError("a faktum villkor compares with one of 'ar', 'i' or 'fran'/'till'")
+        if self.fran is not None and self.till is not None:
+            if type(self.fran) is not type(self.till):
+                raise ValueError("'fran' and 'till' must both be numbers or both dates")
+            if self.fran > self.till:  # type: ignore[operator]
+                raise ValueError("'fran' must not be greater than 'till'")
+        return self
+
+
+class AllaAv(Input):
+    """Every listed villkor holds ("A och B" inside an either/or)."""
+
+    typ: Literal["alla_av"]
+    villkor: list[Villkor] = Field(min_length=1)
+
+
 class NagotAv(Input):
     """At least one of the listed villkor holds ("för vuxna eller barn")."""
 
     typ: Literal["nagot_av"]
     villkor: list[Villkor] = Field(min_length=2)
+
+
+class Inte(Input):
+    """The villkor does not hold ("som inte uppbär ekonomiskt bistånd")."""
+
+    typ: Literal["inte"]
+    villkor: Villkor
 
 
 Villkor = Annotated[
@@ -137,10 +237,44 @@ Villkor = Annotated[
     | UtanMedfoljandeBarn
     | IngaVillkor
     | HandlingUppvisad
-    | NagotAv,
+    | KonVillkor
+    | Relation
+    | Omrade
+    | Situation
+    | SynnerligaSkal
+    | Faktum
+    | AllaAv
+    | NagotAv
+    | Inte,
     Field(discriminator="typ"),
 ]
+AllaAv.model_rebuild()
 NagotAv.model_rebuild()
+Inte.model_rebuild()
+
+
+def walk(villkor: list[Villkor], at: str = "villkor") -> Iterator[tuple[str, Villkor]]:
+    """Every villkor with its path in the file, those nested in a combinator after it."""
+    for n, v in enumerate(villkor):
+        yield from _walk_one(v, f"{at}.{n}")
+
+
+def _walk_one(v: Villkor, here: str) -> Iterator[tuple[str, Villkor]]:
+    yield here, v
+    match v:
+        case AllaAv() | NagotAv():
+            yield from walk(v.villkor, f"{here}.villkor")
+        case Inte():
+            yield from _walk_one(v.villkor, f"{here}.villkor")
+        case _:
+            pass
+
+
+class RelationFakta(Input):
+    """A person the participant stands in a role to, with that person's age if known."""
+
+    roll: Namn
+    alder: int | None = Field(default=None, ge=0, le=120)
 
 
 class Fakta(Input):
@@ -155,6 +289,15 @@ class Fakta(Input):
     gemensam_begaran: bool | None = None
     uppdrag_fran_extern_part: bool | None = None
     vardnadshavare_samtycker: int | None = Field(default=None, ge=0, le=2)
+    #: How many vårdnadshavare the child has (1 under ensam vårdnad).
+    antal_vardnadshavare: int | None = Field(default=None, ge=1, le=2)
     medfoljande_barn: bool | None = None
     handlingar: list[Handling] | None = None
     handling_oklar: bool = False
+    kon: Kon | None = None
+    relationer: list[RelationFakta] | None = None
+    omrade: Namn | None = None
+    situationer: list[Namn] | None = None
+    synnerliga_skal: bool | None = None
+    #: Values of the facts the decision file declares, by their name.
+    deklarerade: dict[Namn, Varde] | None = None

@@ -19,7 +19,7 @@ from eventsourcing.application import AggregateNotFoundError
 from pydantic import ValidationError
 
 from iubledger.aggregates.deltagande import Deltagande, Gruppsession
-from iubledger.decisions.start import check_start, check_villkorskontroll
+from iubledger.decisions.start import check_start, check_tillfalle, check_villkorskontroll
 from iubledger.policies.common import referral
 from iubledger.policies.crypto import keyed_hash
 from iubledger.policies.regimes import apply
@@ -135,7 +135,7 @@ def _stage(ledger: Ledger, work: Work, line: Parsed) -> dict[str, Any]:
             f"no nämnd decision makes {h.insats} IUB on {h.datum.isoformat()} (11 kap. 5 § SoL)",
         )
     insats = version.insats
-    if h.utforare not in insats.tillhandahalls_av.utforare:
+    if h.utforare not in insats.utforare:
         raise Rejected.one(
             "utforare_ej_registrerad",
             "utforare",
@@ -157,6 +157,8 @@ def _stage(ledger: Ledger, work: Work, line: Parsed) -> dict[str, Any]:
         check_villkorskontroll(insats, h, dok.alder)
         if h.utfall is Utfall.oklart:
             extra.append(referral(post))
+    elif h.type == "tillfalle" and agg is not None:
+        check_tillfalle(insats, agg.typer)
 
     if h.type == "tillfalle" and h.grupp is not None:
         target: Deltagande | Gruppsession = Gruppsession(post=post)

@@ -4,12 +4,14 @@ never edits; every earlier version stays in the history (G7: only the nämnd dec
 from __future__ import annotations
 
 import hashlib
+import json
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from iubledger.aggregates.beslut import Beslut
 from iubledger.decisions import guardrails
@@ -18,12 +20,13 @@ from iubledger.decisions.index import (
     Entry,
     Upphavande,
     Version,
+    giltig_till_of,
     header_of,
     natural_key,
 )
 from iubledger.roles import OPERATOR, Actor, Forbidden, may_decide
-from iubledger.schemas.base import Rejected, problems_from
-from iubledger.schemas.beslut import BeslutsFil, InsatsBeslut
+from iubledger.schemas.base import Problem, Rejected, problems_from
+from iubledger.schemas.beslut import BeslutsFil, InsatsBeslut, InsatsId
 from iubledger.store.ledger import Ledger
 
 
@@ -45,7 +48,7 @@ def import_files(
             try:
                 fil = BeslutsFil.model_validate_json(text)
             except ValidationError as e:
-                raise Rejected(problems_from(e), source=name) from None
+                raise Rejected(_by_insats_id(problems_from(e), text), source=name) from None
             if not may_decide(actor, fil.katalog):
                 raise Forbidden("only the nämnd may create or change its decisions")
             if problems := guardrails.check(fil, staged):
@@ -113,12 +116,42 @@ def history(
     ]
 
 
+_INSATS_LOC = re.compile(r"^insatser\.(\d+)(?=\.|$)")
+_ID = TypeAdapter(InsatsId)
+
+
+def _by_insats_id(problems: list[Problem], text: str) -> list[Problem]:
+    """Name an insats by its id where the file gives a valid one, never by its place in
+    the list (`insatser.1.namn` → `insatser[3.1.5].namn`)."""
+    try:
+        insatser = json.loads(text).get("insatser")
+    except (ValueError, AttributeError):
+        return problems
+    if not isinstance(insatser, list):
+        return problems
+
+    def named(field: str) -> str:
+        m = _INSATS_LOC.match(field)
+        if m is None or int(m.group(1)) >= len(insatser):
+            return field
+        raw = insatser[int(m.group(1))]
+        ident = raw.get("id") if isinstance(raw, dict) else None
+        try:
+            _ID.validate_python(ident)
+        except ValidationError:
+            return field
+        return f"insatser[{ident}]{field[m.end() :]}"
+
+    return [Problem(p.code, named(p.field), p.message) for p in problems]
+
+
 def _innehall(fil: BeslutsFil, i: InsatsBeslut, digest: str) -> dict[str, Any]:
+    slut = giltig_till_of(fil, i)
     return {
         "header": header_of(fil),
         "insats": i.model_dump(mode="json", exclude_none=True),
         "giltig_fran": fil.giltig_fran.isoformat(),
-        "giltig_till": fil.giltig_till.isoformat() if fil.giltig_till else None,
+        "giltig_till": slut.isoformat() if slut else None,
         "kalla_sha256": digest,
     }
 
@@ -133,7 +166,7 @@ def _version_from(fil: BeslutsFil, i: InsatsBeslut, version: int) -> Version:
         beslut_id=f"{fil.katalog}/{i.id}",
         version=version,
         giltig_fran=fil.giltig_fran,
-        giltig_till=fil.giltig_till,
+        giltig_till=giltig_till_of(fil, i),
         header=header_of(fil),
         insats=i,
         recorded_at=datetime.now(UTC),

@@ -201,10 +201,11 @@ class _Model:
         self.tracked = tracked
         self.counts: Counter[tuple[Any, ...]] = Counter()
         self.active: set[tuple[Any, ...]] = set()
+        self.pseudonyms: dict[str, str] = {}
 
     def observe(self, nid: int, event: Any) -> None:
         if nid <= self.tracked:
-            deltagande.fold(event, self.counts, self.active)
+            deltagande.fold(event, self.counts, self.active, self.pseudonyms)
 
     def compare(self, conn: Connection, res: Result) -> None:
         stored = Counter(
@@ -228,6 +229,9 @@ class _Model:
             )
         if active != self.active:
             res.add(None, "projection", "the active-participant read model differs from the log")
+        person = {r.nyckel: r.pseudonym for r in conn.execute(select(deltagande.person))}
+        if person != self.pseudonyms:
+            res.add(None, "projection", "the participant read model differs from the log")
 
 
 def _macs(ledger: Ledger, conn: Connection, res: Result) -> None:

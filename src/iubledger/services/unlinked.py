@@ -21,7 +21,7 @@ from eventsourcing.domain import Aggregate
 
 from iubledger.aggregates.deltagande import Anonympost, Deltagande
 from iubledger.decisions.index import Version
-from iubledger.decisions.start import check_start, check_villkorskontroll
+from iubledger.decisions.start import check_start, check_tillfalle, check_villkorskontroll
 from iubledger.policies.common import referral
 from iubledger.policies.regimes import apply
 from iubledger.policies.undantag_14_5 import new_besokskod
@@ -58,6 +58,8 @@ def stage(
     lank, new_keys = _course(lankar, line, logged)
     if lank is not None:
         lank.kan_folja(h.type, h.insats, h.datum)
+        if h.type == "tillfalle":
+            check_tillfalle(insats, lank.typer)
     elif h.type in FOLJER_DELTAGANDE or (h.type == "tillfalle" and h.grupp is None):
         raise Rejected.one("deltagande_saknas", "deltagande", f"a {h.type} needs a participation")
     dok = apply(version, h, str(uuid4()), work.keys)

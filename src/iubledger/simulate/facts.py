@@ -10,14 +10,22 @@ from iubledger.decisions.start import villkor_outcome
 from iubledger.schemas.beslut import InsatsBeslut
 from iubledger.schemas.villkor import (
     Alder,
+    AllaAv,
     BarnIFskola,
     Fakta,
+    Faktum,
     Folkbokford,
     ForalderTillBarn,
     GemensamBegaran,
     HandlingUppvisad,
     IngaVillkor,
+    Inte,
+    KonVillkor,
     NagotAv,
+    Omrade,
+    Relation,
+    Situation,
+    SynnerligaSkal,
     UppdragExternPart,
     UtanMedfoljandeBarn,
     Utfall,
@@ -65,10 +73,30 @@ def villkorsfakta(
                 f["medfoljande_barn"] = p.medfoljande_barn
             case HandlingUppvisad():
                 f["handlingar"] = list(p.handlingar or v.handlingar[:1])
-            case NagotAv():
+            case NagotAv() | AllaAv():
                 for w in v.villkor:
                     visit(w)
-            case IngaVillkor():
+            case KonVillkor():
+                f["kon"] = p.kon
+            case Relation():
+                lo = v.fran if v.fran is not None else 0
+                hi = v.till if v.till is not None else lo + 40
+                known = v.fran is not None or v.till is not None
+                f.setdefault("relationer", []).append(
+                    {"roll": v.roll, "alder": (lo + hi) // 2 if known else None}
+                )
+            case Omrade():
+                f["omrade"] = v.omraden[0]
+            case Situation():
+                f.setdefault("situationer", []).append(v.situation)
+            case SynnerligaSkal():
+                f["alder"] = alder
+                f["synnerliga_skal"] = alder >= v.under_alder
+            case Faktum():
+                bound = v.fran if v.fran is not None else v.till
+                ok = v.ar if v.ar is not None else v.i[0] if v.i is not None else bound
+                f.setdefault("deklarerade", {})[v.namn] = ok
+            case IngaVillkor() | Inte():
                 pass
 
     for v in villkor:

@@ -98,7 +98,7 @@ class Plan:
         }
 
     def utforare(self) -> str:
-        return self.rng.choice(self.insats.tillhandahalls_av.utforare)
+        return self.rng.choice(self.insats.utforare)
 
     def sessionsdag(self, d: date) -> bool:
         return d.weekday() in self.sessionsdagar and working(d)

@@ -10,7 +10,7 @@ from typing import Any
 from iubledger.reports.render.labels import DOLD, KVOTER, flat, is_table, scalar, skydd
 
 #: Insats fields described in the CSV.
-_INSATS_FALT = ("namn", "namnd", "kategori", "regim", "uppfoljning")
+_INSATS_FALT = ("namn", "namnd", "tillhandahallare", "kategori", "regim", "uppfoljning")
 #: Writes one CSV row: avsnitt, insats, rad, kolumn, varde.
 _Row = Callable[[str, Any, Any, Any, Any], None]
 
