@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import shutil
 from collections import Counter
 from collections.abc import Iterator
@@ -530,7 +531,7 @@ def test_the_report_opens_with_one_line_per_paragraph_then_the_deviations(
         assert x["resultat"] in expected, x
     text = render(clean, "table")
     assert text.index("Översikt per lagrum") < text.index("Avvikelser per insats och regel")
-    assert "1 avvikelser" not in text and "1 ändringar" not in text
+    assert not re.search(r"(?<![\d ])1 (avvikelser|ändringar)", text)
 
 
 def test_the_overview_of_hand_made_checks() -> None:

@@ -61,7 +61,7 @@ def deltagande(plan: Plan, d0: date) -> list[tuple[date, dict[str, Any]]]:
         start["samtycke"] = {"vardnadshavare": p.samtycke_vh, "barnet_vill": True}
     add("start", d, **link, **start)
 
-    sessions = sessionsdatum(plan, d)
+    sessions = sessionsdatum(plan, d)[: plan.insats.max_tillfallen]  # "max 5 samtal"
     avbrott = rng.random() < 0.3
     if avbrott and len(sessions) > 1:
         sessions = sessions[: rng.randint(1, len(sessions) - 1)]
