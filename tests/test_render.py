@@ -588,6 +588,9 @@ def test_html_effect_and_generic(effekt: dict[str, Any], efterlevnad: dict[str, 
     description = "2026-03-01: version 2, från rådgivning (14 kap. 4 §) till undantag (14 kap. 5 §)"
     assert description in " ".join(p.svg_text)
     assert "jämför lika långa perioder före och efter 2 ändringar av nämndens beslut" in doc
+    summary = doc[doc.index('id="sammanfattning"') : doc.index("</section>")]
+    assert "Efter ändringen: nya deltagare ökade från 8 till 10" in summary
+    assert "Förbehåll: Perioderna ligger vid olika tider på året" in summary
     assert SKYDD["text"] in doc
     assert "Diagram" in p.headings and "Tabeller" in p.headings
 

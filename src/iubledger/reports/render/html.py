@@ -174,10 +174,13 @@ def _sammanfattning(report: dict[str, Any]) -> list[str]:
             f"{span}."
         ]
         for c in andringar:
-            verdict = (c.get("bedomning") or {}).get("text")
+            bedomning = c.get("bedomning") or {}
+            verdict = bedomning.get("text")
+            caveats = " ".join(bedomning.get("forbehall") or [])
             out.append(
                 f"{c.get('namn')} ({andring(c.get('andring') or {})})"
                 + (f": {verdict}" if verdict else ".")
+                + (f" Förbehåll: {caveats}" if caveats else "")
             )
         return out
     lines = [f"Perioden {span}."] if p else []
