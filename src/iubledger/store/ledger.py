@@ -147,6 +147,9 @@ class Ledger(Application[UUID]):
         """Store pending events (of aggregates, or events in log order) and extend the
         locked Merkle log; returns the log position of each new record."""
         recordings = self.save(*objs, session=session)
+        # The latest checkpoint as stored (one indexed row): another process may have
+        # signed one, with a shorter policy this commit must keep.
+        self._learn(checkpoints.latest(session))
         positions = merkle_log.extend(
             session,
             tree,
@@ -161,9 +164,9 @@ class Ledger(Application[UUID]):
     ) -> checkpoints.Checkpoint | None:
         """Sign a checkpoint in this locked transaction when the policy (or `force`) asks;
         `within` a commit, only when the log is `every` records past the latest, so no two
-        consecutive checkpoints are further apart (verify checks it). The latest size this
-        process knows answers 'not due' without a look-up: the stored latest can only be
-        newer. Time is this process's own clock: no stored time is finer than a week."""
+        consecutive checkpoints are further apart (verify checks it); `write` has read the
+        latest before. Time is this process's own clock: no stored time is finer than a
+        week."""
         if self._known_size is None:
             self._learn(checkpoints.latest(session))
         assert self._known_size is not None
