@@ -50,7 +50,11 @@ class Ledger(Application[UUID]):
 
     name = "iubledger"
 
-    def __init__(self, settings: Settings, *, at_rest_cipher: bool = True) -> None:
+    def __init__(
+        self, settings: Settings, *, at_rest_cipher: bool = True, signing: bool = True
+    ) -> None:
+        """`signing=False` opens the store without reading the signing key (to verify
+        against a pinned public key with no private key in reach)."""
         self.settings = settings
         self.keys = KeyStore(settings.key_dir)
         env = {
@@ -68,6 +72,8 @@ class Ledger(Application[UUID]):
         self._known_every: int | None = None
         self.checkpoint_policy = checkpoints.Policy.from_env()
         self.origin = self.keys.origin()
+        if signing:
+            _ = self.signing_key  # a missing or unsafe key is refused at once
 
         engine = self.recorder.datastore.engine  # type: ignore[attr-defined]
         if engine.dialect.name == "postgresql":
