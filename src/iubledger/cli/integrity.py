@@ -78,7 +78,10 @@ def verify(
                 fail(c, "paket", str(e))
     else:
         opened = pinned is None or (c.settings.key_dir / AT_REST).exists()
-        with open_ledger(c, at_rest_cipher=opened) as ledger, progress("verify") as tick:
+        with (
+            open_ledger(c, at_rest_cipher=opened, signing=pinned is None) as ledger,
+            progress("verify") as tick,
+        ):
             result = integrity.verify(
                 ledger,
                 saved,

@@ -51,7 +51,11 @@ class Ledger(Application[UUID]):
 
     name = "iubledger"
 
-    def __init__(self, settings: Settings, *, at_rest_cipher: bool = True) -> None:
+    def __init__(
+        self, settings: Settings, *, at_rest_cipher: bool = True, signing: bool = True
+    ) -> None:
+        """`signing=False` opens the store without reading the signing key (to verify
+        against a pinned public key with no private key in reach)."""
         self.settings = settings
         self.keys = KeyStore(settings.key_dir)
         env = {
@@ -69,6 +73,8 @@ class Ledger(Application[UUID]):
         self._known_every: int | None = None
         self.checkpoint_policy = checkpoints.Policy.from_env()
         self.origin = self.keys.origin()
+        if signing:
+            _ = self.signing_key  # a missing or unsafe key is refused at once
 
         engine = self.recorder.datastore.engine  # type: ignore[attr-defined]
         if engine.dialect.name == "postgresql":
@@ -159,6 +165,9 @@ class Ledger(Application[UUID]):
         """Store pending events (of aggregates, or events in log order) and extend the
         locked Merkle log; returns the log position of each new record."""
         recordings = self.save(*objs, session=session)
+        # The latest checkpoint as stored (one indexed row): another process may have
+        # signed one, with a shorter policy this commit must keep.
+        self._learn(checkpoints.latest(session))
         positions = merkle_log.extend(
             session,
             tree,
@@ -173,9 +182,9 @@ class Ledger(Application[UUID]):
     ) -> checkpoints.Checkpoint | None:
         """Sign a checkpoint in this locked transaction when the policy (or `force`) asks;
         `within` a commit, only when the log is `every` records past the latest, so no two
-        consecutive checkpoints are further apart (verify checks it). The latest size this
-        process knows answers 'not due' without a look-up: the stored latest can only be
-        newer. Time is this process's own clock: no stored time is finer than a week."""
+        consecutive checkpoints are further apart (verify checks it); `write` has read the
+        latest before. Time is this process's own clock: no stored time is finer than a
+        week."""
         if self._known_size is None:
             self._learn(checkpoints.latest(session))
         assert self._known_size is not None
