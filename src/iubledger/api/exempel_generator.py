@@ -147,8 +147,12 @@ def generate() -> dict[str, dict[str, Any]]:
     ]
     out: dict[str, dict[str, Any]] = {}
     with TestClient(create_app(settings)) as client:
+
+        def auth(role: str) -> dict[str, str]:
+            return {"Authorization": f"Bearer {tokens[role]}"}
+
         for method, template, url, role, body, params in calls:
-            headers = {"Authorization": f"Bearer {tokens[role]}"} if role else {}
+            headers = auth(role) if role else {}
             r = client.request(method, url, headers=headers, json=body, params=params)
             if r.headers.get("content-type", "").startswith("application/x-ndjson"):
                 answer: Any = "\n".join(r.text.splitlines()[:KORT]) + "\n"
@@ -160,7 +164,25 @@ def generate() -> dict[str, dict[str, Any]]:
             if body is not None:
                 entry["request"] = _cut(body) if template != "/v1/decisions" else body
             out[f"{method} {template}"] = entry
+        cosigned = _cosigned(client.get("/v1/checkpoint", headers=auth("tillsyn")).json()["note"])
+        r = client.post("/v1/cosignatures", headers=auth("tillsyn"), json=cosigned)
+        out["POST /v1/cosignatures"] = {"status": r.status_code, "response": r.json()}
+        out["POST /v1/cosignatures"]["request"] = cosigned
     return out
+
+
+def _cosigned(checkpoint_note: str) -> dict[str, str]:
+    """A witness's cosignature of the checkpoint (C2SP tlog-cosignature), dated at the
+    start of its week as the ledger requires."""
+    import nacl.signing
+
+    from iubledger.integrity import note
+
+    key = nacl.signing.SigningKey.generate()
+    witness = note.Verifier("kommun.example/vittne", key.verify_key, note.COSIGNATURE_V1)
+    body = checkpoint_note.split("\n\n")[0] + "\n"
+    sig = note.cosign(body, witness.name, key, 1_764_547_200)  # a Monday, 00:00 UTC
+    return {"note": checkpoint_note + sig.line(), "witness": witness.text()}
 
 
 if __name__ == "__main__":
