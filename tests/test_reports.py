@@ -88,6 +88,18 @@ def report(ledger: Ledger) -> dict[str, Any]:
 # -- the projection, read without the report code ----------------------------------------
 
 
+def whole_periods(fran: date, till: date) -> str:
+    """The coarsest calendar period [fran, till] is a union of whole ones of."""
+    after = till + timedelta(days=1)
+    starts = {
+        "ar": lambda d: d.month == 1 and d.day == 1,
+        "kvartal": lambda d: d.month in (1, 4, 7, 10) and d.day == 1,
+        "manad": lambda d: d.day == 1,
+        "vecka": lambda d: d.isoweekday() == 1,
+    }
+    return next((k for k, first in starts.items() if first(fran) and first(after)), "dag")
+
+
 class Counts:
     """Counts straight from the projection tables: by insats, and by insats and month."""
 
@@ -111,6 +123,11 @@ class Counts:
             if (m, v) == ("tillfalle", "individ") or m in ("narvaro", "start"):
                 self.monthly[insats][(month, "start" if m == "start" else "aktivitet")] += n
         self.unique = Counter({insats: n for insats, n in unique})
+        # Under 14 kap. 3 § a participant counts once per calendar period: the coarsest
+        # period of which the window is made of whole ones.
+        kind = whole_periods(fran, till)
+        for insats, c in self.by.items():
+            self.unique[insats] += c[("unik", kind)]
 
     def total(self, insats: str, m: str) -> int:
         return sum(n for (mm, _), n in self.by[insats].items() if mm == m)

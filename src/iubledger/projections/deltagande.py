@@ -2,8 +2,10 @@
 and individbaserad uppföljning; the nämnd's follow-up of every insats).
 
 Rows hold counts and random or keyed ids only: the posts they come from hold no identity.
-A participant is counted as unique by the keyed pseudonym where the regime keeps one
-(full_14_3), otherwise by the participation (linked by besökskod under undantag_14_5).
+A participant is counted as unique by the fact the record carries under 14 kap. 3 §
+(`ny_i_period`: the calendar periods it is the person's first in), by the keyed pseudonym
+of records stored before that, otherwise by the participation (once, at start, under the
+regimes whose records link nothing).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from iubledger.aggregates.deltagande import Anonympost, Deltagande
 from iubledger.projections.upsert import add_counts, insert_ignore
+from iubledger.schemas.beslut import Regim
 from iubledger.schemas.post import Post, post_of
 
 metadata = MetaData()
@@ -45,6 +48,7 @@ def measures(post: Post) -> list[tuple[str, str, int]]:
     person = post.person
     kon_alder = f"{person.kon or 'uppgift_saknas'}|{person.aldersgrupp or 'okand'}"
     out: list[tuple[str, str, int]] = [("beslutsversion", str(post.beslut.version), 1)]
+    out += [("unik", kind, 1) for kind in post.ny_i_period or ()]
     if t == "kontakt":
         out += [
             ("kontakt", "", 1),
@@ -98,10 +102,14 @@ class Participation:
         )
 
 
+_RAKNAS_I_PERIOD = (Regim.full_14_3, Regim.deltagardata)
+
+
 def _active(e: object, post: Post) -> bool:
     """Whether a record marks its participant active that day: any record of a
     participation but its contacts; under the regimes whose records link nothing, the start
     (a participant is counted once, when the participation starts)."""
     if isinstance(e, Anonympost.Registrerad):
-        return post.type == "start"
+        # Under 14 kap. 3 § counted by its `ny_i_period` instead.
+        return post.type == "start" and post.beslut.regim not in _RAKNAS_I_PERIOD
     return isinstance(e, Deltagande.Oppnad | Deltagande.Registrerad) and post.type != "kontakt"  # type: ignore[attr-defined]
