@@ -81,6 +81,7 @@ def batch(
             for _, stored_result, first, result in work.klient:
                 stored_result["position"] = result["position"] = positions[first]
             stored.store_results(session, work.klient)
+    work.keys.persist_links()  # after the records it names are committed
     ledger.remember(work.aggregates.values())
     return out
 

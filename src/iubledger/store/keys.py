@@ -294,8 +294,15 @@ class PendingKeys:
         self._new.clear()
 
     def persist(self) -> None:
-        if self._kept or self._courses or self._persons:
-            self._store.add_subject_keys(self._kept, self._courses, self._persons)
+        """The kept subject keys: written before the records sealed with them."""
+        if self._kept:
+            self._store.add_subject_keys(self._kept)
         self._kept.clear()
+
+    def persist_links(self) -> None:
+        """The courses and look-up entries: written once the records they name are stored
+        (a transaction that fails leaves none of them behind)."""
+        if self._courses or self._persons:
+            self._store.add_subject_keys({}, self._courses, self._persons)
         self._courses.clear()
         self._persons.clear()
