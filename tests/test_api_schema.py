@@ -60,6 +60,7 @@ ROLE = {
     "/v1/reports/participation": "namnd",
     "/v1/reports/effect": "namnd",
     "/v1/identity/{deltagande}": "admin",
+    "/v1/identity/{deltagande}/gallring": "admin",
     "/v1/keys": "admin",
     "/v1/keys/{nyckel_id}/revoke": "admin",
     "/v1/whoami": "utforare",

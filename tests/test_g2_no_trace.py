@@ -29,7 +29,7 @@ from identities import luhn
 from iubledger import catalogs
 from iubledger.cli import app
 from iubledger.config import Settings, resolve
-from iubledger.policies.crypto import PSEUDONYM_PERSON, pseudonym
+from iubledger.policies.crypto import UPPSLAG_PERSON, keyed_hash, uppslag
 from iubledger.services import append, decisions
 from iubledger.store.keys import KeyStore
 from iubledger.store.ledger import Ledger
@@ -109,9 +109,9 @@ HASHES: dict[str, Callable[[bytes], bytes]] = {
     "blake2b": lambda b: hashlib.blake2b(b).digest(),
     "blake2b-32": lambda b: hashlib.blake2b(b, digest_size=32).digest(),
     "blake2b-16": lambda b: hashlib.blake2b(b, digest_size=16).digest(),
-    # What the pseudonym would be if the key were left out.
-    "blake2b-16-person": lambda b: nacl.hash.blake2b(
-        b, digest_size=16, person=PSEUDONYM_PERSON, encoder=nacl.encoding.RawEncoder
+    # What the key store's look-up would be if the key were left out.
+    "blake2b-32-person": lambda b: nacl.hash.blake2b(
+        b, digest_size=32, person=UPPSLAG_PERSON, encoder=nacl.encoding.RawEncoder
     ),
 }
 
@@ -313,13 +313,6 @@ def _keys(value: Any) -> Iterator[str]:
             yield from _keys(v)
 
 
-def _pseudonym(store: Store, who: str, target: str, digits: int = 12) -> str:
-    posts = store.posts[store.participation[(who, target, digits)]]
-    found = {p["deltagare"]["pseudonym"] for p in posts}
-    assert len(found) == 1
-    return found.pop()
-
-
 # -- tests --------------------------------------------------------------------------------
 
 
@@ -356,36 +349,56 @@ def test_keys_never_enter_the_event_store(store: Store) -> None:
             assert enc not in store.db
 
 
-@pytest.mark.backends
-def test_pseudonym_is_the_keyed_blake2b_of_the_nämnd(store: Store) -> None:
-    """Control: the stored pseudonym is keyed BLAKE2b under the nämnd's pseudonym key."""
-    s = _settings(store.root)
-    ks = KeyStore(s.key_dir)
-    try:
-        key = ks.namnd_key("namnd-a", "pseudonym")
-    finally:
-        ks.close()
-    p = PEOPLE["bjorn"]
-    assert _pseudonym(store, "bjorn", "a-full-1") == pseudonym(key, p.digits12)
+def _namnd_keys(store: Store) -> dict[tuple[str, str], bytes]:
+    with sqlite3.connect(store.root / "keys" / "keystore.sqlite") as con:
+        rows = con.execute("SELECT namnd, syfte, nyckel FROM namndnyckel").fetchall()
+    con.close()
+    return {(n, p): bytes(k) for n, p, k in rows}
 
 
 @pytest.mark.backends
-def test_pseudonym_equal_within_one_namnd(store: Store) -> None:
-    for who in PEOPLE:
-        first = _pseudonym(store, who, "a-full-1")
-        assert _pseudonym(store, who, "a-full-1", digits=10) == first  # other rendering
-        assert _pseudonym(store, who, "a-full-2") == first  # other insats, same nämnd
-    assert len({_pseudonym(store, who, "a-full-1") for who in PEOPLE}) == len(PEOPLE)
+@pytest.mark.parametrize("who", sorted(PEOPLE))
+def test_no_keyed_hash_in_the_log(store: Store, who: str) -> None:
+    """G2: nothing in the log is computable from the personnummer, not even with a key:
+    keyed BLAKE2b of every normalised value under every key of the key store (any nämnd,
+    any purpose, with and without the look-up's personalisation) is in no stored byte and
+    no exported value."""
+    keys = _namnd_keys(store)
+    assert ("namnd-a", "person-uppslag") in keys
+    candidates: set[bytes] = set()
+    for key in keys.values():
+        for value in PEOPLE[who].normalised_values():
+            for size in (16, 32, 64):
+                for person in (b"", UPPSLAG_PERSON, b"iub-pseudonym-1"):
+                    digest = keyed_hash(key, value.encode(), size=size, person=person)
+                    candidates.update(encodings(digest))
+    exported = {s for rec in store.exported for s in _strings(rec)}
+    assert [c for c in candidates if c in store.db] == []
+    ascii_ = {c.decode() for c in candidates if c.isascii()}
+    assert [c for c in ascii_ for s in exported if c in s] == []
 
 
 @pytest.mark.backends
-def test_pseudonym_differs_across_namnder(store: Store) -> None:
-    """Two decision files with the same insats content, different katalog (nämnd)."""
-    for who in PEOPLE:
-        a = _pseudonym(store, who, "a-full-1")
-        b = _pseudonym(store, who, "b-full-1")
-        other = _pseudonym(store, who, "full_14_3")  # alingsas
-        assert len({a, b, other}) == 3
+def test_the_person_look_up_is_in_the_key_store_per_namnd(store: Store) -> None:
+    """The keyed look-up that links a person's participations is kept only in the key
+    store, keyed per nämnd: equal for any rendering of the personnummer within one nämnd,
+    different across nämnder; the log holds only the derived fact (returning or not)."""
+    keys = _namnd_keys(store)
+    with sqlite3.connect(store.root / "keys" / "keystore.sqlite") as con:
+        entries = {bytes(k): json.loads(d) for k, d in con.execute("SELECT * FROM person")}
+    con.close()
+    for who, p in PEOPLE.items():
+        a = entries[uppslag(keys[("namnd-a", "person-uppslag")], p.digits12)]
+        b = entries[uppslag(keys[("namnd-b", "person-uppslag")], p.digits12)]
+        assert a["startade"] == {"namnd-a/full-1": 2, "namnd-a/full-2": 1}, who
+        assert b["startade"] == {"namnd-b/full-1": 1}, who
+    starts = [
+        p
+        for rec in store.exported
+        if (p := rec["data"].get("post")) and p["type"] == "start" and "aterkommande" in p
+    ]
+    returning = [p["insats"] for p in starts if p["aterkommande"]]
+    assert sorted(returning) == ["namnd-a/full-1"] * len(PEOPLE)
 
 
 @pytest.mark.backends

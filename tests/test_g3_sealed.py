@@ -1,6 +1,7 @@
 """G3 documented when required: under full_14_3 (14 kap. 3 § SoL) identity is sealed and
-recoverable by an authorised role; gallring (deleting the subject key) makes it
-unrecoverable while every record stays readable and the log still verifies."""
+recoverable by an authorised role; gallring (deleting the subject key, recorded with its
+reason) makes it unrecoverable while every record stays readable and the log still
+verifies. What gallring leaves unlinked is tested in `test_gallring.py`."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from iubledger import catalogs
 from iubledger.cli import app
 from iubledger.config import Settings, resolve
 from iubledger.schemas.base import Rejected
-from iubledger.services import append, decisions, identity
+from iubledger.services import append, decisions, gallring, identity
 from iubledger.services.integrity import verify
 from iubledger.store.keys import KeyStore
 from iubledger.store.ledger import Ledger
@@ -119,6 +120,9 @@ def participate(
     return UUID(opened["deltagande"])
 
 
+SKAL = "Gallringsfristen i dokumenthanteringsplanen har löpt ut"
+
+
 def code_of(err: pytest.ExceptionInfo[Rejected]) -> str:
     return err.value.problems[0].code
 
@@ -161,21 +165,20 @@ def test_shred_makes_identity_unrecoverable_but_the_log_readable(ledger: Ledger)
     assert identity.open_sealed(ledger, pid)["namn"] == DELTAGARE["namn"]
     before = [(pos, type(e).__name__, getattr(e, "post", None)) for pos, e in ledger.records()]
 
-    assert ledger.keys.shred(str(pid)) is True
+    assert gallring.shred(ledger, [pid], SKAL, "admin", None) == 1
     with pytest.raises(Rejected) as gone:
         identity.open_sealed(ledger, pid)
     assert code_of(gone) == "gallrad"
     assert gone.value.problems[0].field == "deltagande"
-    assert ledger.keys.shred(str(pid)) is False  # nothing left to delete
+    with pytest.raises(Rejected) as again:
+        gallring.shred(ledger, [pid], SKAL, "admin", None)
+    assert code_of(again) == "redan_gallrad"
 
     after = [(pos, type(e).__name__, getattr(e, "post", None)) for pos, e in ledger.records()]
-    assert after == before  # every record still reads, seals included
-    sealed = [
-        post
-        for _, _, post in after
-        if post and post.get("forsegling", {}).get("subjekt") == str(pid)
-    ]
-    assert len(sealed) == 2
+    assert after[: len(before)] == before  # every record still reads, seals included
+    assert [name for _, name, _ in after[len(before) :]] == ["Skapad", "Gallrad"]
+    sealed = [post for _, _, post in after if post and "forsegling" in post]
+    assert len(sealed) == 4
     assert identity.open_sealed(ledger, other)["personnummer"] == PNR2  # only that subject is gone
     assert verify(ledger).ok
 
@@ -184,7 +187,7 @@ def test_shredded_key_leaves_no_bytes_in_the_keystore(ledger: Ledger, data_dir: 
     pid = participate(ledger, "full_14_3")
     key = ledger.keys.subject_key(str(pid))
     assert key is not None
-    assert ledger.keys.shred(str(pid))
+    assert gallring.shred(ledger, [pid], SKAL, "admin", None) == 1
     ledger.close()
     stored = b"".join(p.read_bytes() for p in (data_dir / "keys").glob("keystore.sqlite*"))
     assert key not in stored
@@ -249,22 +252,30 @@ def test_cli_identity_show_and_shred(ledger: Ledger, data_dir: Path) -> None:
     assert cli(data_dir, "identity", "show", str(uuid.uuid4()), "--reason", "x").exit_code == 1
     assert cli(data_dir, "identity", "show", "not-a-uuid", "--reason", "x").exit_code == 2
 
-    shredded = cli(data_dir, "identity", "shred", pid)
+    assert cli(data_dir, "identity", "shred", pid, "--yes").exit_code == 1  # no reason
+    unconfirmed = cli(data_dir, "identity", "shred", pid, "--reason", SKAL)
+    assert unconfirmed.exit_code == 2  # not a terminal and no --yes: nothing done
+    assert "--yes" in unconfirmed.output
+    shredded = cli(data_dir, "identity", "shred", pid, "--reason", SKAL, "--yes")
     assert shredded.exit_code == 0, shredded.output
     gone = cli(data_dir, "identity", "show", pid, "--reason", "Begäran från IVO")
     assert gone.exit_code == 1
     assert "gallrad" in gone.output
     assert DELTAGARE["namn"] not in gone.output
-    assert cli(data_dir, "identity", "shred", pid).exit_code == 1  # no key left
-    assert cli(data_dir, "identity", "shred", "not-a-uuid").exit_code == 2
+    again = cli(data_dir, "identity", "shred", pid, "--reason", SKAL, "--yes")
+    assert again.exit_code == 1
+    assert "redan_gallrad" in again.output
+    assert cli(data_dir, "identity", "shred", "not-a-uuid", "--reason", SKAL).exit_code == 2
 
     exported = cli(data_dir, "export")
     assert exported.exit_code == 0, exported.output
     lines = [json.loads(line) for line in exported.stdout.splitlines()]
     access = [r for r in lines if r["aggregat"] == "Identitetsatkomst"]
-    assert len(lines) == records + len(access)  # only the recovery log was added
+    assert len(lines) == records + len(access)  # only the access log was added
     outcomes = [r["data"]["utfall"] for r in access if r["handelse"] == "Registrerad"]
     assert outcomes == ["oppnad", "oppnad", "ingen_forsegling", "okant_deltagande", "gallrad"]
+    (shred,) = [r["data"] for r in access if r["handelse"] == "Gallrad"]
+    assert (shred["deltagande"], shred["skal"], shred["roll"]) == (pid, SKAL, "admin")
     assert DELTAGARE["namn"] not in exported.stdout
     assert cli(data_dir, "verify").exit_code == 0
 

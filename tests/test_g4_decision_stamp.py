@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import json
+import sqlite3
 import uuid
 from collections.abc import Iterator
 from datetime import date
@@ -98,11 +99,19 @@ def ledger(tmp_path: Path) -> Iterator[Ledger]:
 
 
 def posts(ledger: Ledger) -> dict[str, list[dict[str, Any]]]:
-    """Participation id → its posts, in log order."""
+    """Participation id → its posts, in log order: a participation under 14 kap. 3 § by
+    the records its course in the key store lists, any other by its stream (the opening
+    record's id for a record that links nothing)."""
+    own: dict[str, str] = {}
+    with sqlite3.connect(ledger.settings.key_dir / "keystore.sqlite") as con:
+        for pid, data in con.execute("SELECT deltagande, data FROM forlopp"):
+            own.update({r: pid for r in json.loads(data)["poster"]})
+    con.close()
     out: dict[str, list[dict[str, Any]]] = {}
     for _, e in ledger.records():
         if hasattr(e, "post"):
-            out.setdefault(str(e.originator_id), []).append(e.post)
+            oid = str(e.originator_id)
+            out.setdefault(own.get(oid, oid), []).append(e.post)
     return out
 
 

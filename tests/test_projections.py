@@ -21,6 +21,7 @@ from sqlalchemy import select
 
 from iubledger import catalogs
 from iubledger.config import Settings, resolve
+from iubledger.policies.personnummer import parse
 from iubledger.projections import runner
 from iubledger.projections.deltagande import Participation, aktiv, matt
 from iubledger.reports import facts as F
@@ -194,6 +195,39 @@ def expected_rows(events: list[dict[str, Any]], fil: BeslutsFil) -> Counter[Row]
             add(t)
         else:
             raise AssertionError(f"unexpected type {t}")
+    return out + unique_rows(events, fil)
+
+
+def unique_rows(events: list[dict[str, Any]], fil: BeslutsFil) -> Counter[Row]:
+    """Under 14 kap. 3 § (full_14_3, deltagardata) each record after contact counts its
+    participant once in every calendar period it is the person's first record in; a person
+    is known by the personnummer (full_14_3) from the first event that gives one, before
+    that (and without one) by the participation."""
+    regim = {f"{fil.katalog}/{i.id}": i.dokumentation.regim for i in fil.insatser}
+    linked = {k for k, r in regim.items() if r.value in ("full_14_3", "deltagardata")}
+    who: dict[str, str] = {}  # participation (opening client id) -> person
+    days: dict[tuple[str, str], list[date]] = {}
+    out: Counter[Row] = Counter()
+    for e in events:
+        if e["insats"] not in linked or "grupp" in e:
+            continue
+        p = e.get("oppnad_av", e["id"])
+        pnr = (e.get("deltagare") or {}).get("personnummer")
+        if pnr and regim[e["insats"]].value == "full_14_3" and p not in who:
+            person = parse(pnr, today=date.fromisoformat(e["datum"])).normalized
+            earlier = days.pop((p, e["insats"]), [])
+            known = days.setdefault((person, e["insats"]), [])
+            known += [d for d in earlier if d not in known]
+            who[p] = person
+        mine = days.setdefault((who.get(p, p), e["insats"]), [])
+        if e["type"] == "kontakt":
+            continue
+        day = date.fromisoformat(e["datum"])
+        for kind in F.KALENDERPERIODER:
+            if all(F.period_of(d, kind) != F.period_of(day, kind) for d in mine):
+                out[(day, e["insats"], e["utforare"], "unik", kind)] += 1
+        if day not in mine:
+            mine.append(day)
     return out
 
 
@@ -280,10 +314,18 @@ def test_unique_participants_are_participations_with_more_than_a_contact(
 ) -> None:
     """A participation counts once it has any post beyond the contact; a contact alone, a
     group session given as counts, is nobody in particular. Where records link nothing
-    (14 kap. 5 §, aggregat) a participant counts once, at the start."""
+    (14 kap. 5 §, aggregat) a participant counts once, at the start; under 14 kap. 3 § a
+    person (by personnummer where one is documented) counts once in the year."""
     linkless = {f"{fil.katalog}/{i.id}" for i in fil.insatser if i.dokumentation.lankfri}
+    regim = {f"{fil.katalog}/{i.id}": i.dokumentation.regim.value for i in fil.insatser}
+    persons: dict[str, str] = {}
+    for e in events:
+        pnr = (e.get("deltagare") or {}).get("personnummer")
+        p = e.get("oppnad_av", e["id"])
+        if pnr and regim[e["insats"]] == "full_14_3" and p not in persons:
+            persons[p] = parse(pnr, today=date.fromisoformat(e["datum"])).normalized
     participations = {
-        (e["insats"], e["oppnad_av"])
+        (e["insats"], persons.get(e["oppnad_av"], e["oppnad_av"]))
         for e in events
         if "oppnad_av" in e and (e["insats"] not in linkless or e["type"] == "start")
     }

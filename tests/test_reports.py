@@ -35,6 +35,8 @@ from iubledger.store.ledger import Ledger
 pytestmark = pytest.mark.backends
 
 FRAN, TILL = date(2026, 2, 1), date(2026, 5, 31)
+#: The whole calendar quarters a report with disclosure control over FRAN..TILL covers.
+PUBLISHED = (date(2026, 1, 1), date(2026, 6, 30))
 CHANGE = date(2026, 4, 1)
 AMENDED = "alingsas/3.1.5"
 K = 5
@@ -88,10 +90,30 @@ def report(ledger: Ledger) -> dict[str, Any]:
 # -- the projection, read without the report code ----------------------------------------
 
 
-class Counts:
-    """Counts straight from the projection tables: by insats, and by insats and month."""
+def whole_periods(fran: date, till: date) -> str:
+    """The coarsest calendar period [fran, till] is a union of whole ones of."""
+    after = till + timedelta(days=1)
+    starts = {
+        "ar": lambda d: d.month == 1 and d.day == 1,
+        "kvartal": lambda d: d.month in (1, 4, 7, 10) and d.day == 1,
+        "manad": lambda d: d.day == 1,
+        "vecka": lambda d: d.isoweekday() == 1,
+    }
+    return next((k for k, first in starts.items() if first(fran) and first(after)), "dag")
 
-    def __init__(self, ledger: Ledger, fran: date = FRAN, till: date = TILL) -> None:
+
+class Counts:
+    """Counts straight from the projection tables: by insats, and by insats and month.
+    `parts`: unique participants summed over these periods (the calendar quarters a report
+    with disclosure control is composed of), else over the window."""
+
+    def __init__(
+        self,
+        ledger: Ledger,
+        fran: date = FRAN,
+        till: date = TILL,
+        parts: list[tuple[date, date]] | None = None,
+    ) -> None:
         self.by: dict[str, Counter[tuple[str, str]]] = defaultdict(Counter)
         self.monthly: dict[str, Counter[tuple[str, str]]] = defaultdict(Counter)
         with ledger.transaction() as session:
@@ -115,7 +137,18 @@ class Counts:
             month = f"{dag.year}-{dag.month:02d}"
             if (m, v) == ("tillfalle", "individ") or m in ("narvaro", "start"):
                 self.monthly[insats][(month, "start" if m == "start" else "aktivitet")] += n
+            if m in ("maende_start", "maende_slut"):
+                self.monthly[insats][(month, m)] += n
         self.unique = Counter({insats: n for insats, n in unique})
+        # Under 14 kap. 3 § a participant counts once per calendar period: the coarsest
+        # period of which the window is made of whole ones.
+        kind = whole_periods(fran, till)
+        for insats, c in self.by.items():
+            self.unique[insats] += c[("unik", kind)]
+        if parts is not None:
+            self.unique = Counter()
+            for lo, hi in parts:
+                self.unique.update(Counts(ledger, lo, hi).unique)
 
     def total(self, insats: str, m: str) -> int:
         return sum(n for (mm, _), n in self.by[insats].items() if mm == m)
@@ -138,7 +171,12 @@ class Counts:
 
 @pytest.fixture(scope="module")
 def counts(ledger: Ledger) -> Counts:
-    return Counts(ledger)
+    """The counts of the period the controlled report publishes: whole calendar quarters."""
+    return Counts(
+        ledger,
+        *PUBLISHED,
+        parts=[(date(2026, 1, 1), date(2026, 3, 31)), (date(2026, 4, 1), date(2026, 6, 30))],
+    )
 
 
 def published_tables(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -159,6 +197,11 @@ def published_tables(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return out
 
 
+#: Genders published under disclosure control in a table of their own, all ages together
+#: (sparse: a small count of one would hide large cells of the age table).
+SPARSE = ("annat", "uppgift_saknas")
+
+
 def true_tables(report: dict[str, Any], counts: Counts) -> dict[str, list[list[int]]]:
     """The exact cells of every published table, from the projection."""
     ids = [i["insats"] for i in report["insatser"]]
@@ -167,7 +210,16 @@ def true_tables(report: dict[str, Any], counts: Counts) -> dict[str, list[list[i
         for key, _ in participation.NYCKELTAL
     }
     months = report["tabeller"]["aktivitet"]["kolumner"]
-    assert months == ["2026-02", "2026-03", "2026-04", "2026-05"]
+    period = report["period"]
+    assert (period["fran"], period["till"]) == (
+        tuple(d.isoformat() for d in PUBLISHED)
+        if not report["skydd"]["exakta_tal"]
+        else (FRAN.isoformat(), TILL.isoformat())
+    )
+    expected = ["2026-02", "2026-03", "2026-04", "2026-05"]
+    if not report["skydd"]["exakta_tal"]:
+        expected = ["2026-01", *expected, "2026-06"]
+    assert months == expected
     out["aktivitet"] = [[counts.monthly[i][(p, "aktivitet")] for p in months] for i in ids]
     out["starter"] = [[counts.monthly[i][(p, "start")] for p in months] for i in ids]
     kon_alder: Counter[tuple[str, str]] = Counter()
@@ -176,6 +228,9 @@ def true_tables(report: dict[str, Any], counts: Counts) -> dict[str, list[list[i
             if m in ("start_kon_alder", "narvaro"):
                 kon, band = v.split("|")
                 kon_alder[(band, kon)] += n
+    if not report["skydd"]["exakta_tal"]:  # sparse genders: their own table, all ages
+        out["kon_ovrigt"] = [[sum(n for (_, g), n in kon_alder.items() if g in SPARSE)]]
+        kon_alder = Counter({(b, g): n for (b, g), n in kon_alder.items() if g not in SPARSE})
     tab = report["tabeller"]["alder_kon"]
     assert set(tab["rader"]) == {b for b, _ in +kon_alder}
     assert set(tab["kolumner"]) == {g for _, g in +kon_alder}
@@ -324,7 +379,11 @@ def test_shares_and_means_are_hidden_when_they_could_reveal_a_small_count(
         for name, m in (("maende_start", "maende_start"), ("maende_slut", "maende_slut")):
             ratings = {int(v): n for (mm, v), n in c.items() if mm == m}
             n = sum(ratings.values())
-            if n < K:
+            quarterly: Counter[int] = Counter()
+            for (month, mm), x in counts.monthly[i].items():
+                if mm == m:
+                    quarterly[(int(month[5:]) - 1) // 3] += x
+            if n < K or any(0 < x < K for x in quarterly.values()):
                 assert row[name] is None, (i, name)
             else:
                 assert row[name] == round(sum(v * k for v, k in ratings.items()) / n, 2)
@@ -360,11 +419,11 @@ def test_the_command_line_refuses_a_threshold_below_three(run_cli: Any) -> None:
     assert result.exit_code == 2
 
 
-def test_exact_counts_say_who_may_use_them(ledger: Ledger, counts: Counts) -> None:
+def test_exact_counts_say_who_may_use_them(ledger: Ledger) -> None:
     exact = build(ledger, Skydd(k=None, exakt_for=EXAKT_FOR))
     assert exact["skydd"]["exakta_tal"] is True
     assert EXAKT_FOR in exact["skydd"]["text"]
-    truth = true_tables(exact, counts)
+    truth = true_tables(exact, Counts(ledger))
     small = 0
     for name, tab in published_tables(exact).items():
         assert published_bordered(tab) == bordered(truth[name]), name

@@ -94,6 +94,7 @@ PERMISSIONS: dict[str, frozenset[Roll]] = {
     "export": frozenset({"tillsyn"}),
     "read_identity_access": frozenset({"tillsyn"}),
     "recover_identity": frozenset({"admin"}),
+    "shred_identity": frozenset({"admin"}),
     "manage_keys": frozenset({"admin"}),
 }
 

@@ -1,9 +1,11 @@
-"""The log of identity recoveries: every opening of sealed identity is itself an event.
+"""The log of identity access: every opening of sealed identity, and every gallring, is
+itself an event.
 
-14 kap. 3 § SoL and G3: under full_14_3 identity is recoverable by an authorised role.
-Each recovery (HTTP API or command line) is recorded here — who (role and key id, never the key),
-when (the event's timestamp), which participation, why, and the outcome — so it enters
-the Merkle log and tillsyn can see it. The record holds no identity value.
+14 kap. 3 § SoL and G3: under full_14_3 identity is recoverable by an authorised role, and
+forgotten at gallring. Each recovery and each gallring (HTTP API or command line) is
+recorded here — who (role and key id, never the key), when (the event's timestamp), which
+participation, why, and the outcome — so it enters the Merkle log and tillsyn can see it.
+The record holds no identity value.
 """
 
 from __future__ import annotations
@@ -34,4 +36,12 @@ class Identitetsatkomst(Aggregate):
         self, roll: str, nyckel_id: str | None, deltagande: str, skal: str, utfall: str
     ) -> None:
         """`utfall` is "oppnad" or the code of the refusal (e.g. "gallrad")."""
+        self.antal += 1
+
+    @event("Gallrad")
+    def gallra(
+        self, roll: str, nyckel_id: str | None, deltagande: str, skal: str, regel: str | None
+    ) -> None:
+        """Gallring of one participation: its subject key, course and look-up deleted.
+        `regel` names the retention rule when gallring ran by rule."""
         self.antal += 1

@@ -38,6 +38,7 @@ ACTIONS = {
     "export": "export the ledger",
     "read_identity_access": "read the identity-access log",
     "recover_identity": "recover sealed identity",
+    "shred_identity": "gallra a participation",
     "manage_keys": "manage API keys",
 }
 

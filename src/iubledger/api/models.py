@@ -106,6 +106,12 @@ class IdentityRequest(Input):
     skal: Skal
 
 
+class GallringRequest(Input):
+    """Why the participation is gallrad: recorded in the ledger, visible to tillsyn."""
+
+    skal: Skal
+
+
 class CheckpointIn(Input):
     """A checkpoint an auditor saved earlier (`GET /v1/checkpoint`): its signed note, or
     the fields of the earlier form."""
@@ -144,6 +150,7 @@ class KeyRequest(Input):
 
 REVOKE_BODY = body("RevokeRequest", RevokeRequest)
 IDENTITY_BODY = body("IdentityRequest", IdentityRequest)
+GALLRING_BODY = body("GallringRequest", GallringRequest)
 VERIFY_BODY = body("VerifyRequest", VerifyRequest, required=False)
 COSIGNATURE_BODY = body("CosignatureIn", CosignatureIn)
 KEY_BODY = body("KeyRequest", KeyRequest)
@@ -278,14 +285,22 @@ class VerifyOut(Out):
 
 
 class AccessOut(Out):
-    """One recorded identity recovery: who (role, key id), when, which, why, outcome."""
+    """One recorded identity recovery or gallring (`atgard`): who (role, key id), when,
+    which, why, outcome, and the retention rule of a gallring by rule."""
 
     tidpunkt: str
+    atgard: Literal["oppning", "gallring"]
     roll: str
     nyckel_id: str | None
     deltagande: str
     skal: str
     utfall: str
+    regel: str | None
+
+
+class GallringOut(Out):
+    deltagande: str
+    gallrad: bool
 
 
 class IdentityOut(Out):

@@ -29,7 +29,15 @@ from iubledger.reports.facts import Indelning
 from iubledger.roles import Forbidden, owns_record, sees_decision
 from iubledger.schemas.base import Rejected
 from iubledger.schemas.post import post_of
-from iubledger.services import append, decisions, export, identity, integrity, reports
+from iubledger.services import (
+    append,
+    decisions,
+    export,
+    gallring,
+    identity,
+    integrity,
+    reports,
+)
 from iubledger.services.apikeys import ApiKey, ApiKeys
 from iubledger.services.append import Outcome
 from iubledger.store.ledger import Ledger
@@ -267,6 +275,12 @@ class Service:
         with self.locked() as ledger:
             opened, access = identity.recover(ledger, deltagande, skal, key.roll, key.nyckel_id)
         return {"deltagande": str(deltagande), "identitet": opened, "atkomst": access}
+
+    def shred_identity(self, key: ApiKey, deltagande: UUID, skal: str) -> dict[str, Any]:
+        """Gallring of one participation, recorded in the ledger first (14 kap. 3 § SoL)."""
+        with self.locked() as ledger:
+            gallring.shred(ledger, [deltagande], skal, key.roll, key.nyckel_id)
+        return {"deltagande": str(deltagande), "gallrad": True}
 
     def identity_access(self) -> list[dict[str, Any]]:
         with self.locked() as ledger:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from typing import Any, Protocol
+from uuid import uuid4
 
 from iubledger.decisions.index import Version
 from iubledger.policies import POLICY_VERSION
@@ -53,6 +54,9 @@ class Dokumentation:
 
     falt: dict[str, Any]
     alder: int | None
+    #: The keyed look-up of the person (full_14_3, with a personnummer): used to find the
+    #: person's entry in the key store, never stored in the log (G2).
+    uppslag: bytes | None = None
 
 
 #: One regime: the documentation of an event under the decision in force, for a subject.
@@ -252,15 +256,18 @@ class Underlag:
                 self.mark(f"deltagare.{f}", "generaliserad" if f in generalised else "borttagen")
 
     def seal_fields(self, keys: Keys, subjekt: str, sealed: dict[str, Any]) -> None:
-        """Seal the fields under the subject's own key, so gallring can forget them (G3)."""
+        """Seal the fields under the subject's own key, so gallring can forget them (G3).
+        The seal is bound to a label of its own, random, so it names no subject and no
+        other record: which seals are a participation's is known only outside the log."""
         if not sealed:
             return
         key = keys.subject_key_for(subjekt)
-        self.falt["forsegling"] = {"subjekt": subjekt, "data": seal(key, subjekt, sealed)}
+        etikett = str(uuid4())
+        self.falt["forsegling"] = {"subjekt": etikett, "data": seal(key, etikett, sealed)}
         for f in sealed:
             self.mark(f"deltagare.{f}" if f != "anteckning" else f, "forseglad")
 
-    def dokumentation(self) -> Dokumentation:
+    def dokumentation(self, uppslag: bytes | None = None) -> Dokumentation:
         """The finished record: facts checked for the villkor are never stored."""
         if getattr(self.h, "fakta", None) is not None:
             self.mark("fakta", "borttagen")
@@ -268,7 +275,7 @@ class Underlag:
             self.falt["deltagare"] = self.person
         if self.redigering:
             self.falt["redigering"] = self.redigering
-        return Dokumentation(falt=self.falt, alder=self.alder)
+        return Dokumentation(falt=self.falt, alder=self.alder, uppslag=uppslag)
 
 
 def checked(version: Version, h: UtforarHandelse, *checks: Check) -> Underlag:

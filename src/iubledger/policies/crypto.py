@@ -1,7 +1,8 @@
-"""Keyed pseudonyms and per-subject seals (G2, G3).
+"""Keyed look-ups and per-subject seals (G2, G3).
 
-A hash of a personnummer is not anonymous (~10^10 candidates), so pseudonyms are keyed
-BLAKE2b with a key per nämnd and purpose kept outside the event store. Seals are
+A hash of a personnummer is not anonymous (~10^10 candidates), so a look-up of a person is
+keyed BLAKE2b with a key per nämnd and purpose kept outside the event store, and it is kept
+only in the key store, never in the log: gallring deletes it. Seals are
 XChaCha20-Poly1305 under a key per subject; deleting that key (gallring) shreds them.
 """
 
@@ -15,7 +16,7 @@ from typing import Any
 import nacl.exceptions
 import nacl.secret
 
-PSEUDONYM_PERSON = b"iub-pseudonym-1"
+UPPSLAG_PERSON = b"iub-uppslag-1"
 
 
 def keyed_hash(key: bytes, data: bytes, *, size: int = 32, person: bytes = b"") -> bytes:
@@ -23,9 +24,10 @@ def keyed_hash(key: bytes, data: bytes, *, size: int = 32, person: bytes = b"") 
     return hashlib.blake2b(data, key=key, digest_size=size, person=person).digest()
 
 
-def pseudonym(key: bytes, normalised: str) -> str:
-    """Keyed BLAKE2b of a normalised identifier: linkable within one nämnd, opaque outside it."""
-    return keyed_hash(key, normalised.encode(), size=16, person=PSEUDONYM_PERSON).hex()
+def uppslag(key: bytes, normalised: str) -> bytes:
+    """Keyed BLAKE2b of a normalised identifier: the key store's look-up of a person
+    within one nämnd; never stored in the log."""
+    return keyed_hash(key, normalised.encode(), person=UPPSLAG_PERSON)
 
 
 def seal(key: bytes, subject: str, payload: dict[str, Any]) -> str:

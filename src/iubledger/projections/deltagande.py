@@ -2,10 +2,11 @@
 and individbaserad uppföljning; the nämnd's follow-up of every insats).
 
 Rows hold counts and random or keyed ids only: the posts they come from hold no identity.
-A participant is active by the participation; a participation whose records carry the
-keyed pseudonym (full_14_3) is counted once per pseudonym (`iub_p_person`), whichever of
-its records carried it, so one person is one participant also on the days their records
-carry no pseudonym. Under undantag_14_5 the participation is linked by besökskod.
+A participant is counted as unique by the fact the record carries under 14 kap. 3 §
+(`ny_i_period`: the calendar periods it is the person's first in), by the keyed pseudonym
+of records stored before that (`iub_p_person` maps each such participation to it, so a
+person is one participant also on the days a record carries no pseudonym), otherwise by
+the participation (once, at start, under the regimes whose records link nothing).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from iubledger.aggregates.deltagande import Anonympost, Deltagande
 from iubledger.projections.upsert import add_counts, insert_ignore
+from iubledger.schemas.beslut import Regim
 from iubledger.schemas.post import Post, post_of
 
 metadata = MetaData()
@@ -54,6 +56,7 @@ def measures(post: Post) -> list[tuple[str, str, int]]:
     person = post.person
     kon_alder = f"{person.kon or 'uppgift_saknas'}|{person.aldersgrupp or 'okand'}"
     out: list[tuple[str, str, int]] = [("beslutsversion", str(post.beslut.version), 1)]
+    out += [("unik", kind, 1) for kind in post.ny_i_period or ()]
     if t == "kontakt":
         out += [
             ("kontakt", "", 1),
@@ -123,10 +126,14 @@ def fold(
         pseudonyms[str(e.originator_id)] = post.person.pseudonym
 
 
+_RAKNAS_I_PERIOD = (Regim.full_14_3, Regim.deltagardata)
+
+
 def _active(e: object, post: Post) -> bool:
     """Whether a record marks its participant active that day: any record of a
     participation but its contacts; under the regimes whose records link nothing, the start
     (a participant is counted once, when the participation starts)."""
     if isinstance(e, Anonympost.Registrerad):
-        return post.type == "start"
+        # Under 14 kap. 3 § counted by its `ny_i_period` instead.
+        return post.type == "start" and post.beslut.regim not in _RAKNAS_I_PERIOD
     return isinstance(e, Deltagande.Oppnad | Deltagande.Registrerad) and post.type != "kontakt"  # type: ignore[attr-defined]

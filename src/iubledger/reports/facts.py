@@ -13,6 +13,8 @@ from sqlalchemy.orm import Session
 from iubledger.projections.deltagande import aktiv, matt, person
 
 Indelning = Literal["dag", "vecka", "manad", "kvartal", "ar"]
+#: The calendar periods in which a participant is counted once (unique participants).
+KALENDERPERIODER: tuple[Indelning, ...] = ("dag", "vecka", "manad", "kvartal", "ar")
 
 
 def period_of(day: date, indelning: Indelning) -> str:
@@ -32,6 +34,31 @@ def period_of(day: date, indelning: Indelning) -> str:
     raise ValueError("unknown period kind")
 
 
+def first_day(day: date, indelning: Indelning) -> date:
+    """The first day of the calendar period `day` falls in."""
+    match indelning:
+        case "dag":
+            return day
+        case "vecka":
+            return day - timedelta(days=day.weekday())
+        case "manad":
+            return day.replace(day=1)
+        case "kvartal":
+            return day.replace(month=(day.month - 1) // 3 * 3 + 1, day=1)
+        case "ar":
+            return day.replace(month=1, day=1)
+    raise ValueError("unknown period kind")
+
+
+def tiling(fran: date, till: date) -> Indelning:
+    """The coarsest calendar period of which [fran, till] is a union of whole ones."""
+    for kind in reversed(KALENDERPERIODER):
+        after = till + timedelta(days=1)
+        if first_day(fran, kind) == fran and first_day(after, kind) == after:
+            return kind
+    return "dag"
+
+
 def periods(fran: date, till: date, indelning: Indelning) -> list[str]:
     out: list[str] = []
     day = fran
@@ -45,7 +72,9 @@ def periods(fran: date, till: date, indelning: Indelning) -> list[str]:
 
 @dataclass
 class Facts:
-    """Counts per insats: totals by (measure, value), and per period and measure."""
+    """Counts per insats: totals by (measure, value), and per period and measure. Unique
+    participants are exact within each calendar period; over a window of several (the
+    coarsest that tiles it, `tiling`), a participant is counted once in each."""
 
     totals: dict[str, Counter[tuple[str, str]]] = field(
         default_factory=lambda: defaultdict(Counter)
@@ -99,4 +128,9 @@ def load(
     for insats, n in uniq:
         if insatser is None or insats in insatser:
             facts.unique[insats] = n
+    # Participants documented under 14 kap. 3 §, counted once per calendar period by the
+    # fact their records carry (the log holds nothing that links them).
+    kind = tiling(fran, till)
+    for insats, counts in facts.totals.items():
+        facts.unique[insats] += counts[("unik", kind)]
     return facts

@@ -6,8 +6,10 @@ says so (see `Skydd`).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from datetime import date, timedelta
+from typing import Any, Literal
 
 from iubledger.reports.disclosure import DEFAULT_THRESHOLD, MIN_THRESHOLD, Table, suppress
 
@@ -30,6 +32,7 @@ class Skydd:
             return {
                 "exakta_tal": True,
                 "text": f"Exakta tal utan röjandeskydd – får endast användas av: {self.exakt_for}.",
+                "metod": "Exakta tal för den begärda perioden.",
             }
         text = (
             f"Antal mellan 1 och {self.k - 1} redovisas inte (visas som ..), inte heller tal "
@@ -37,10 +40,93 @@ class Skydd:
             if suppressed
             else f"Inga antal under {self.k} förekom; inga tal har behövt döljas."
         )
-        return {"exakta_tal": False, "troskel": self.k, "undertryckt": suppressed, "text": text}
+        return {
+            "exakta_tal": False,
+            "troskel": self.k,
+            "undertryckt": suppressed,
+            "text": f"{text} {METOD}",
+            "metod": METOD,
+        }
 
 
 STANDARD = Skydd()
+
+#: The fixed publication period of every report with disclosure control (calendar
+#: quarters, as official statistics are published): a shorter one hides more of a long
+#: report, since a number hidden in any period is hidden in every sum it enters.
+PUBLICERINGSPERIOD: Literal["manad", "kvartal", "ar"] = "kvartal"
+
+#: The method against differencing, stated in every report with disclosure control.
+METOD = (
+    "Skydd mot differensröjande: fasta publiceringsperioder. Varje tabell är summan av "
+    "kalenderkvartalens tabeller, var och en skyddad för sig, och perioden utvidgas till hela "
+    "kvartal; ett tal som döljs i ett kvartal döljs i varje summa det ingår i. Två rapporter "
+    "över överlappande perioder visar därför inget utöver kvartalstabellerna, och ett dolt tal "
+    "kan inte räknas fram genom att dra den ena från den andra. Unika deltagare räknas per "
+    "kalenderkvartal."
+)
+
+
+def publication_periods(fran: date, till: date) -> list[tuple[date, date]]:
+    """The calendar periods of kind PUBLICERINGSPERIOD that cover [fran, till]: the fixed
+    publication periods of a report with disclosure control (each protected on its own)."""
+    step = {"manad": 1, "kvartal": 3, "ar": 12}[PUBLICERINGSPERIOD]
+    out = []
+    first = date(fran.year, (fran.month - 1) // step * step + 1, 1)
+    while first <= till:
+        month = first.month - 1 + step
+        after = date(first.year + month // 12, month % 12 + 1, 1)
+        out.append((first, after - timedelta(days=1)))
+        first = after
+    return out
+
+
+def compose(
+    parts: Sequence[dict[str, Any]],
+    row_key: Callable[[str], Any] | None = None,
+    col_key: Callable[[str], Any] | None = None,
+) -> dict[str, Any]:
+    """One published table from the published tables of disjoint periods: every number the
+    sum of theirs, hidden when any of them is hidden. A row or column a period lacks holds
+    zeros there. What the sum shows is a function of what the parts show, so no set of such
+    sums reveals more than the parts (each protected on its own)."""
+    used = [p for p in parts if p["rader"] and p["kolumner"]]
+    if not used:
+        return parts[0]
+    rows = list(dict.fromkeys(r for p in used for r in p["rader"]))
+    cols = list(dict.fromkeys(c for p in used for c in p["kolumner"]))
+    if row_key is not None:
+        rows.sort(key=row_key)
+    if col_key is not None:
+        cols.sort(key=col_key)
+
+    def total(values: list[int | None]) -> int | None:
+        return None if any(v is None for v in values) else sum(v for v in values if v is not None)
+
+    def cell(p: dict[str, Any], r: str, c: str) -> int | None:
+        if r not in p["rader"] or c not in p["kolumner"]:
+            return 0
+        value: int | None = p["celler"][p["rader"].index(r)][p["kolumner"].index(c)]
+        return value
+
+    def margin(p: dict[str, Any], labels: str, sums: str, label: str) -> int | None:
+        if label not in p[labels]:
+            return 0
+        value: int | None = p[sums][p[labels].index(label)]
+        return value
+
+    return {
+        "titel": used[0]["titel"],
+        "rader": rows,
+        "kolumner": cols,
+        "celler": [[total([cell(p, r, c) for p in used]) for c in cols] for r in rows],
+        "radsummor": [total([margin(p, "rader", "radsummor", r) for p in used]) for r in rows],
+        "kolumnsummor": [
+            total([margin(p, "kolumner", "kolumnsummor", c) for p in used]) for c in cols
+        ],
+        "totalt": total([p["totalt"] for p in used]),
+        "undertryckt": any(p["undertryckt"] for p in used),
+    }
 
 
 def table(

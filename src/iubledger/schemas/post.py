@@ -32,8 +32,9 @@ class Stampel(_Stored):
 
 
 class Person(_Stored):
-    """What of the participant the regime allows: gender, age band, age (deltagardata), the
-    keyed pseudonym (full_14_3)."""
+    """What of the participant the regime allows: gender, age band, age (deltagardata).
+    `pseudonym` is read only in records stored before the look-up of a person moved to
+    the key store (full_14_3): no record is written with one."""
 
     kon: str | None = None
     aldersgrupp: str | None = None
@@ -87,6 +88,10 @@ class Post(_Stored):
     besok_nr: str | None = None
     antal_besok: str | None = None
     maende_forandring: int | None = None
+    #: 14 kap. 3 § SoL follow-up, derived when stored: a returning participant of the
+    #: insats (at start), and the calendar periods this record is the person's first in.
+    aterkommande: bool | None = None
+    ny_i_period: list[str] | None = None
     deltagare: Person | None = None
     forsegling: Forsegling | None = None
     redigering: list[Redigering] | None = None

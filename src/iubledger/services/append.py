@@ -27,7 +27,7 @@ from iubledger.roles import OPERATOR, Actor, Forbidden, may_append, may_append_i
 from iubledger.schemas.base import Rejected, problems_from
 from iubledger.schemas.handelser import FOLJER_DELTAGANDE, HANDELSE
 from iubledger.schemas.villkor import Utfall
-from iubledger.services import unlinked
+from iubledger.services import gallring, linked, unlinked
 from iubledger.store import batch as stored
 from iubledger.store import tables
 from iubledger.store.batch import Parsed, Work
@@ -85,6 +85,7 @@ def batch(
             for _, stored_result, first, result in work.klient:
                 stored_result["position"] = result["position"] = positions[first]
             stored.store_results(session, work.klient, mac_key)
+    work.keys.persist_links()  # after the records it names are committed
     ledger.remember(work.aggregates.values())
     return out
 
@@ -142,12 +143,18 @@ def _stage(ledger: Ledger, work: Work, line: Parsed) -> dict[str, Any]:
             f"the utförare is not registered for {h.insats} in the nämnd's decision",
         )
     if insats.dokumentation.lankfri:
+        linked.hand_over(work, line, insats.dokumentation.lank_gallras_manader)
         return unlinked.stage(work, line, version, lambda: _participation(ledger, work, line))
-    agg = _participation(ledger, work, line)
-    if h.type == "tillfalle" and h.grupp is not None:
-        subjekt = str(uuid4())
-    else:
-        subjekt = str(agg.id) if agg is not None else str(uuid4())
+    group = h.type == "tillfalle" and h.grupp is not None
+    ref = _named(work, line)
+    if (
+        insats.dokumentation.regim in linked.REGIMER
+        and not group
+        and (ref is None or linked.course(work.keys, ref) is not None)
+    ):
+        return linked.stage(work, line, version, ref)
+    agg = _participation(ledger, work, line, sealing=insats.dokumentation.regim in linked.REGIMER)
+    subjekt = str(agg.id) if agg is not None and not group else str(uuid4())
     dok = apply(version, h, subjekt, work.keys)
     post = dok.falt
     extra: list[dict[str, Any]] = []
@@ -160,7 +167,7 @@ def _stage(ledger: Ledger, work: Work, line: Parsed) -> dict[str, Any]:
     elif h.type == "tillfalle" and agg is not None:
         check_tillfalle(insats, agg.typer)
 
-    if h.type == "tillfalle" and h.grupp is not None:
+    if group:
         target: Deltagande | Gruppsession = Gruppsession(post=post)
     elif agg is None:
         target = Deltagande(post=post, id=UUID(subjekt))
@@ -181,15 +188,36 @@ def _stage(ledger: Ledger, work: Work, line: Parsed) -> dict[str, Any]:
     return result
 
 
-def _participation(ledger: Ledger, work: Work, line: Parsed) -> Deltagande | None:
-    """The participation a follow-up refers to, checked against the event."""
+def _named(work: Work, line: Parsed) -> UUID | None:
+    """The participation a follow-up names: by id, or by the client id of its opening
+    event."""
+    if line.opened_by is None:
+        return line.h.deltagande
+    opened = work.results.get(line.opened_by)
+    if opened is None or "deltagande" not in opened:
+        raise Rejected.one("okant_oppnande", "oppnad_av", "no stored event has that client id")
+    return UUID(opened["deltagande"])
+
+
+def _not_gallrad(ledger: Ledger, ref: UUID) -> None:
+    """14 kap. 3 § SoL, G3: nothing more is documented in a participation once gallrad."""
+    if gallring.gallrad(ledger, ref):
+        raise Rejected.one(
+            "deltagande_gallrat",
+            "deltagande",
+            "the participation has been gallrad: nothing more may be documented in it "
+            "(14 kap. 3 § SoL); a new participation starts a new subject",
+        )
+
+
+def _participation(
+    ledger: Ledger, work: Work, line: Parsed, *, sealing: bool = False
+) -> Deltagande | None:
+    """The participation a follow-up refers to, in the log (under 14 kap. 4 §, or begun
+    before the key store kept courses), checked against the event. `sealing`: the regime
+    seals identity, so a stream without a subject key may have been gallrad."""
     h = line.h
-    ref = h.deltagande
-    if line.opened_by is not None:
-        opened = work.results.get(line.opened_by)
-        if opened is None or "deltagande" not in opened:
-            raise Rejected.one("okant_oppnande", "oppnad_av", "no stored event has that client id")
-        ref = UUID(opened["deltagande"])
+    ref = _named(work, line)
     if h.besokskod is not None:
         raise Rejected.one("okand_besokskod", "besokskod", "no such besökskod")
     if ref is None:
@@ -203,7 +231,10 @@ def _participation(ledger: Ledger, work: Work, line: Parsed) -> Deltagande | Non
         try:
             agg = ledger.repository.get(ref)
         except AggregateNotFoundError:
+            _not_gallrad(ledger, ref)
             raise Rejected.one("okant_deltagande", "deltagande", "no such participation") from None
+    if sealing and ledger.keys.subject_key(str(ref)) is None:
+        _not_gallrad(ledger, ref)  # a stream begun before the key store kept courses
     if not isinstance(agg, Deltagande):
         raise Rejected.one(
             "fel_insats", "deltagande", "the participation belongs to another insats"

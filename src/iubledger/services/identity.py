@@ -1,5 +1,5 @@
 """Sealed identity under 14 kap. 3 § SoL: recovered only by an authorised role, each
-recovery recorded in the ledger first; gallring deletes the subject key (G3)."""
+recovery recorded in the ledger first; gallring is `services/gallring.py` (G3)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,11 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError
 
 from iubledger.aggregates.atkomst import ATKOMSTLOGG_ID, Identitetsatkomst
-from iubledger.policies.crypto import open_seal
+from iubledger.policies.crypto import SealError, open_seal
 from iubledger.policies.textscan import Kind, scan
 from iubledger.schemas.base import Rejected
 from iubledger.schemas.post import post_of
+from iubledger.services import gallring
 from iubledger.store.ledger import Ledger
 
 
@@ -23,7 +24,7 @@ def recover(
     """Authorised recovery of sealed identity (14 kap. 3 § SoL). Every attempt is first
     recorded in the ledger — role, key id, participation, reason, outcome — so tillsyn
     sees it; if that record cannot be stored, nothing is shown."""
-    _check_reason(skal, {})
+    gallring.checked_reason(skal)
     refusal: Rejected | None = None
     opened: dict[str, Any] = {}
     try:
@@ -46,11 +47,13 @@ def recover(
         raise refusal
     access = {
         "tidpunkt": logg.modified_on.isoformat(),
+        "atgard": "oppning",
         "roll": roll,
         "nyckel_id": nyckel_id,
         "deltagande": str(deltagande),
         "skal": skal,
         "utfall": utfall,
+        "regel": None,
     }
     return opened, access
 
@@ -81,11 +84,17 @@ def _check_reason(skal: str, opened: dict[str, Any]) -> None:
 
 
 def open_sealed(ledger: Ledger, deltagande: UUID) -> dict[str, Any]:
-    """Open the sealed identity of a participation (full_14_3, deltagardata names).
-    Raises Rejected when there is none, or when gallring deleted the key (G3)."""
-    posts = [p for e in ledger.events.get(deltagande) if (p := post_of(e)) is not None]
+    """Open the sealed identity of a participation (full_14_3, deltagardata names): its
+    records are found through its course in the key store, or as a stream in the log for
+    one begun before the key store kept courses. Raises Rejected when there is none, or
+    when gallring deleted the key (G3)."""
+    kurs = ledger.keys.course(str(deltagande))
+    ids = [deltagande] if kurs is None else [UUID(p) for p in kurs["poster"]]
+    posts = [p for i in ids for e in ledger.events.get(i) if (p := post_of(e)) is not None]
     seals = [p.forsegling for p in posts if p.forsegling is not None]
     if not posts:
+        if gallring.gallrad(ledger, deltagande):
+            raise Rejected.one("gallrad", "deltagande", "the participation has been gallrad")
         raise Rejected.one("okant_deltagande", "deltagande", "no such participation")
     if not seals:
         raise Rejected.one(
@@ -100,7 +109,14 @@ def open_sealed(ledger: Ledger, deltagande: UUID) -> dict[str, Any]:
     opened: dict[str, Any] = {}
     notes: list[str] = []
     for seal_ in seals:
-        fields = open_seal(key, seal_.subjekt, seal_.data)
+        try:
+            fields = open_seal(key, seal_.subjekt, seal_.data)
+        except SealError:
+            raise Rejected.one(
+                "forsegling_oppnas_ej",
+                "deltagande",
+                "a seal of this participation does not open with its subject key",
+            ) from None
         if "anteckning" in fields:
             notes.append(fields.pop("anteckning"))
         opened.update(fields)
@@ -110,22 +126,25 @@ def open_sealed(ledger: Ledger, deltagande: UUID) -> dict[str, Any]:
 
 
 def accesses(ledger: Ledger) -> list[dict[str, Any]]:
-    """Every recorded identity recovery, for tillsyn (no identity value)."""
-    return [
-        {
-            "tidpunkt": e.timestamp.isoformat(),
-            "roll": e.roll,
-            "nyckel_id": e.nyckel_id,
-            "deltagande": e.deltagande,
-            "skal": e.skal,
-            "utfall": e.utfall,
-        }
-        for e in ledger.events.get(ATKOMSTLOGG_ID)
-        if isinstance(e, Identitetsatkomst.Registrerad)  # type: ignore[attr-defined]
-    ]
-
-
-def shred(ledger: Ledger, deltagande: UUID) -> bool:
-    """Gallring: delete the subject key, so the sealed identity can never be opened again;
-    whether there was one."""
-    return ledger.keys.shred(str(deltagande))
+    """Every recorded identity recovery and gallring, for tillsyn (no identity value)."""
+    out: list[dict[str, Any]] = []
+    for e in ledger.events.get(ATKOMSTLOGG_ID):
+        if isinstance(e, Identitetsatkomst.Registrerad):  # type: ignore[attr-defined]
+            atgard, utfall, regel = "oppning", e.utfall, None
+        elif isinstance(e, Identitetsatkomst.Gallrad):  # type: ignore[attr-defined]
+            atgard, utfall, regel = "gallring", "gallrad", e.regel
+        else:
+            continue
+        out.append(
+            {
+                "tidpunkt": e.timestamp.isoformat(),
+                "atgard": atgard,
+                "roll": e.roll,
+                "nyckel_id": e.nyckel_id,
+                "deltagande": e.deltagande,
+                "skal": e.skal,
+                "utfall": utfall,
+                "regel": regel,
+            }
+        )
+    return out

@@ -1,12 +1,19 @@
 """Key custody, outside the event store: at-rest key, signing key, nämnd keys, subject keys.
 
-G2: pseudonym keys per nämnd and purpose never enter the event store. G3: one key per
-subject (participation) seals identity under 14 kap. 3 § SoL; deleting it (gallring)
-makes the sealed data unrecoverable while the log still verifies.
+G2: keys per nämnd and purpose never enter the event store. G3: one key per subject
+(participation) seals identity under 14 kap. 3 § SoL; deleting it (gallring) makes the
+sealed data unrecoverable while the log still verifies.
+
+Linkage lives here too, never in the log: the course of each participation documented
+under 14 kap. 3 § (which records are its own) and the keyed look-up from a personnummer to
+what the person's earlier participations imply (new or returning participant). Gallring
+deletes a participation's key, course and look-up entry; the keystore overwrites deleted
+rows (secure_delete), so nothing links the records it leaves in the log.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import stat
@@ -14,6 +21,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import nacl.signing
 import nacl.utils
@@ -26,6 +34,15 @@ KEYSTORE = "keystore.sqlite"
 ORIGIN = "origin"  # the instance's name: the origin of its checkpoints (C2SP tlog-checkpoint)
 LEGACY_ORIGIN = "iubledger"
 KEY_BYTES = 32
+
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS namndnyckel ("
+    " namnd TEXT NOT NULL, syfte TEXT NOT NULL, nyckel BLOB NOT NULL,"
+    " PRIMARY KEY (namnd, syfte));"
+    "CREATE TABLE IF NOT EXISTS subjektnyckel (subjekt TEXT PRIMARY KEY, nyckel BLOB NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS forlopp (deltagande TEXT PRIMARY KEY, data TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS person (nyckel BLOB PRIMARY KEY, data TEXT NOT NULL);"
+)
 
 
 class KeyCustodyError(RuntimeError):
@@ -107,14 +124,8 @@ class KeyStore:
             created.append(SIGNING)
         if _write_secret(self._db_path, b""):
             created.append(KEYSTORE)
-        with self._locked() as db:
-            db.executescript(
-                "CREATE TABLE IF NOT EXISTS namndnyckel ("
-                " namnd TEXT NOT NULL, syfte TEXT NOT NULL, nyckel BLOB NOT NULL,"
-                " PRIMARY KEY (namnd, syfte));"
-                "CREATE TABLE IF NOT EXISTS subjektnyckel ("
-                " subjekt TEXT PRIMARY KEY, nyckel BLOB NOT NULL);"
-            )
+        with self._locked():
+            pass  # the connection creates the tables
         return created
 
     @contextmanager
@@ -129,6 +140,7 @@ class KeyStore:
                         self._db_path, timeout=30, isolation_level=None, check_same_thread=False
                     )
                     self._db.execute("PRAGMA secure_delete=ON")  # gallring leaves no key bytes
+                    self._db.executescript(_SCHEMA)  # a keystore of an earlier version grows
                 yield self._db
             except sqlite3.Error as e:
                 raise KeystoreError(self._db_path, e) from e
@@ -181,13 +193,27 @@ class KeyStore:
         self._namnd_keys[(namnd, syfte)] = bytes(key)
         return bytes(key)
 
-    def add_subject_keys(self, keys: dict[str, bytes]) -> None:
-        """Store new subjects' sealing keys in one transaction (14 kap. 3 § SoL, G3); never
-        replaces one."""
+    def add_subject_keys(
+        self,
+        keys: dict[str, bytes],
+        courses: dict[str, dict[str, Any]] | None = None,
+        persons: dict[bytes, dict[str, Any]] | None = None,
+    ) -> None:
+        """Store new subjects' sealing keys (never replacing one), and the courses and
+        look-up entries a transaction of appends changed, in one transaction (14 kap. 3 §
+        SoL, G3)."""
         with self._locked() as db:
             db.execute("BEGIN IMMEDIATE")
             try:
                 db.executemany("INSERT INTO subjektnyckel VALUES (?, ?)", keys.items())
+                db.executemany(
+                    "INSERT OR REPLACE INTO forlopp VALUES (?, ?)",
+                    [(k, json.dumps(v)) for k, v in (courses or {}).items()],
+                )
+                db.executemany(
+                    "INSERT OR REPLACE INTO person VALUES (?, ?)",
+                    [(k, json.dumps(v)) for k, v in (persons or {}).items()],
+                )
                 db.execute("COMMIT")
             except BaseException:
                 # SQLite has already rolled back after some errors (a full disk): rolling
@@ -195,6 +221,27 @@ class KeyStore:
                 if db.in_transaction:
                     db.execute("ROLLBACK")
                 raise
+
+    def course(self, deltagande: str) -> dict[str, Any] | None:
+        """The course of a participation documented under 14 kap. 3 § (None: no such, or
+        gallrad)."""
+        with self._locked() as db:
+            row = db.execute(
+                "SELECT data FROM forlopp WHERE deltagande = ?", (deltagande,)
+            ).fetchone()
+        return None if row is None else dict(json.loads(row[0]))
+
+    def courses(self) -> dict[str, dict[str, Any]]:
+        """Every course kept, by participation (for gallring by rule)."""
+        with self._locked() as db:
+            rows = db.execute("SELECT deltagande, data FROM forlopp").fetchall()
+        return {k: dict(json.loads(v)) for k, v in rows}
+
+    def person(self, nyckel: bytes) -> dict[str, Any] | None:
+        """What a person's earlier participations imply, found by the keyed look-up."""
+        with self._locked() as db:
+            row = db.execute("SELECT data FROM person WHERE nyckel = ?", (nyckel,)).fetchone()
+        return None if row is None else dict(json.loads(row[0]))
 
     def subject_key(self, subjekt: str) -> bytes | None:
         with self._locked() as db:
@@ -217,9 +264,27 @@ class KeyStore:
             return row.fetchone() is not None
 
     def shred(self, subjekt: str) -> bool:
-        """Gallring: delete the subject key; its seals can never be opened again (G3)."""
+        """Gallring (G3): delete the subject key, the participation's course and the
+        person's look-up entry in one transaction; its seals can never be opened again and
+        nothing outside the log links its records. Whether there was a key."""
         with self._locked() as db:
-            deleted = db.execute("DELETE FROM subjektnyckel WHERE subjekt = ?", (subjekt,)).rowcount
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                row = db.execute(
+                    "SELECT data FROM forlopp WHERE deltagande = ?", (subjekt,)
+                ).fetchone()
+                person = None if row is None else json.loads(row[0]).get("person")
+                if person is not None:
+                    db.execute("DELETE FROM person WHERE nyckel = ?", (bytes.fromhex(person),))
+                db.execute("DELETE FROM forlopp WHERE deltagande = ?", (subjekt,))
+                deleted = db.execute(
+                    "DELETE FROM subjektnyckel WHERE subjekt = ?", (subjekt,)
+                ).rowcount
+                db.execute("COMMIT")
+            except BaseException:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                raise
         return deleted > 0
 
 
@@ -227,14 +292,18 @@ _REVOKED = "CREATE TABLE IF NOT EXISTS aterkallad (nyckel_id TEXT PRIMARY KEY)"
 
 
 class PendingKeys:
-    """Subject keys made for events that may still be refused. A line's new keys are
-    `kept` once nothing can refuse it and written by `persist` (once per transaction of
-    appends); a refused line's keys are `dropped`, so it leaves no key behind."""
+    """Subject keys, courses and look-up entries made for events that may still be
+    refused. A line's new keys are `kept` once nothing can refuse it and written by
+    `persist` (once per transaction of appends); a refused line's keys are `dropped`, so
+    it leaves no key behind. Courses and look-up entries are set only once nothing can
+    refuse the line."""
 
     def __init__(self, store: KeyStore):
         self._store = store
         self._new: dict[str, bytes] = {}
         self._kept: dict[str, bytes] = {}
+        self._courses: dict[str, dict[str, Any]] = {}
+        self._persons: dict[bytes, dict[str, Any]] = {}
 
     def namnd_key(self, namnd: str, syfte: str) -> bytes:
         return self._store.namnd_key(namnd, syfte)
@@ -249,6 +318,22 @@ class PendingKeys:
         self._new[subjekt] = nacl.utils.random(KEY_BYTES)
         return self._new[subjekt]
 
+    def course(self, deltagande: str) -> dict[str, Any] | None:
+        if deltagande in self._courses:
+            return self._courses[deltagande]
+        return self._store.course(deltagande)
+
+    def set_course(self, deltagande: str, data: dict[str, Any]) -> None:
+        self._courses[deltagande] = data
+
+    def person(self, nyckel: bytes) -> dict[str, Any] | None:
+        if nyckel in self._persons:
+            return self._persons[nyckel]
+        return self._store.person(nyckel)
+
+    def set_person(self, nyckel: bytes, data: dict[str, Any]) -> None:
+        self._persons[nyckel] = data
+
     def keep(self) -> None:
         self._kept.update(self._new)
         self._new.clear()
@@ -257,6 +342,15 @@ class PendingKeys:
         self._new.clear()
 
     def persist(self) -> None:
+        """The kept subject keys: written before the records sealed with them."""
         if self._kept:
             self._store.add_subject_keys(self._kept)
         self._kept.clear()
+
+    def persist_links(self) -> None:
+        """The courses and look-up entries: written once the records they name are stored
+        (a transaction that fails leaves none of them behind)."""
+        if self._courses or self._persons:
+            self._store.add_subject_keys({}, self._courses, self._persons)
+        self._courses.clear()
+        self._persons.clear()

@@ -36,10 +36,31 @@ async def recover_identity(
     return await run_in_threadpool(svc.recover_identity, key, deltagande, req.skal)
 
 
+@router.post(
+    "/identity/{deltagande}/gallring",
+    tags=["identitet"],
+    summary="Gallring of a participation (14 kap. 3 § SoL); recorded in the ledger",
+    response_model=m.GallringOut,
+    openapi_extra=m.GALLRING_BODY,
+)
+async def shred_identity(
+    request: Request,
+    svc: Svc,
+    key: Annotated[ApiKey, Depends(allowed("shred_identity"))],
+    deltagande: UUID,
+) -> Any:
+    """Deletes the participation's subject key, course and the person's look-up, so its
+    identity can never be opened and nothing links its records. The gallring (role, key
+    id, time, participation, reason) is recorded in the ledger first and listed at
+    GET /v1/audit/identity-access."""
+    req = parse(m.GallringRequest, await read_body(request))
+    return await run_in_threadpool(svc.shred_identity, key, deltagande, req.skal)
+
+
 @router.get(
     "/audit/identity-access",
     tags=["tillsyn"],
-    summary="Every identity recovery",
+    summary="Every identity recovery and gallring",
     response_model=list[m.AccessOut],
 )
 async def identity_access(

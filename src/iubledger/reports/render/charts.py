@@ -13,6 +13,7 @@ from typing import Any
 import matplotlib as mpl
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import MaxNLocator
 from matplotlib.transforms import blended_transform_factory
 from matplotlib.typing import RcKeyType
@@ -187,7 +188,7 @@ def _tidsserier(report: dict[str, Any]) -> Diagramgrupp | None:
         fig = _serie_figure(label, cols, values, markers, indelning)
         text = f"{label}: tillfällen och närvaro per {VARDEN.get(indelning, indelning)}."
         if any(v is None for v in values):
-            text += f" Perioder som inte redovisas ({DOLD}) visas som luckor."
+            text += f" Perioder som inte redovisas ({DOLD}) visas som streckade fält."
         if markers:
             text += " Streckade linjer: " + "; ".join(
                 f"version {m.get('version')} från {m.get('datum')} "
@@ -223,6 +224,9 @@ def _serie_figure(
     low = blended_transform_factory(ax.transData, ax.transAxes)
     for x, v in zip(xs, values, strict=True):
         if v is None:
+            ax.axvspan(
+                x - 0.4, x + 0.4, fill=False, hatch=_DOLD_HATCH, edgecolor=_GRA, linewidth=0.6
+            )
             ax.text(x, 0.02, DOLD, transform=low, ha="center", va="bottom", color=_MORK, fontsize=8)
     for m in markers:
         at = _marker_x(str(m.get("datum")), cols, indelning)
@@ -252,10 +256,17 @@ def _serie_figure(
     return fig
 
 
+#: How a suppressed value is drawn: a hatched, unfilled bar over the whole height, so it
+#: reads as "not shown", never as zero or as missing.
+_DOLD_HATCH = "////"
+_DOLD_ETIKETT = f"Redovisas inte ({DOLD})"
+
+
 def _grouped_bars(
     ax: Axes, labels: list[str], series: list[tuple[str, list[int | None], str]]
 ) -> bool:
-    """Grouped bars; a suppressed value gets no bar, only '..'. True if any was suppressed."""
+    """Grouped bars; a suppressed value is a hatched bar over the whole height, labelled
+    '..' (its size is not shown). True if any was suppressed."""
     width = 0.8 / max(1, len(series))
     low = blended_transform_factory(ax.transData, ax.transAxes)
     hidden = False
@@ -266,9 +277,21 @@ def _grouped_bars(
         for i, v in enumerate(values):
             if v is None:
                 hidden = True
+                ax.add_patch(
+                    Rectangle(
+                        (i + offset - width / 2, 0),
+                        width,
+                        0.9,
+                        transform=low,
+                        fill=False,
+                        hatch=_DOLD_HATCH,
+                        edgecolor=color,
+                        linewidth=0.6,
+                    )
+                )
                 ax.text(
                     i + offset,
-                    0.01,
+                    0.91,
                     DOLD,
                     transform=low,
                     ha="center",
@@ -279,7 +302,11 @@ def _grouped_bars(
     ax.set_xticks(range(len(labels)), labels=labels)
     ax.set_ylim(bottom=0)
     ax.yaxis.set_major_locator(MaxNLocator(integer=True, nbins=5))
-    ax.legend(loc="upper right")
+    handles, names = ax.get_legend_handles_labels()
+    if hidden:
+        handles.append(Patch(fill=False, hatch=_DOLD_HATCH, edgecolor=_MORK, linewidth=0.6))
+        names.append(_DOLD_ETIKETT)
+    ax.legend(handles, names, loc="upper right")
     return hidden
 
 
@@ -304,7 +331,9 @@ def _alder_kon(report: dict[str, Any]) -> Diagramgrupp | None:
     ax.set_title(str(tab.get("titel") or "Ålder och kön"))
     text = "Antal efter åldersgrupp och kön, alla insatser."
     if hidden:
-        text += f" Celler som inte redovisas ({DOLD}) är utelämnade."
+        text += (
+            f" Celler som inte redovisas ({DOLD}) visas som streckade staplar (antalet visas inte)."
+        )
     group.diagram.append(Diagram(_svg(fig, 1000), text))
     return group
 
@@ -342,7 +371,7 @@ def _fore_efter(report: dict[str, Any]) -> Diagramgrupp | None:
             f"{' – '.join(f.get('efter') or [])}; {tal(f.get('dagar'))} dagar vardera."
         )
         if hidden:
-            text += f" Mått som inte redovisas ({DOLD}) är utelämnade."
+            text += f" Mått som inte redovisas ({DOLD}) visas som streckade staplar."
         group.diagram.append(Diagram(_svg(fig, 2000 + len(group.diagram)), text))
     if over:
         group.not_ = (
