@@ -27,7 +27,7 @@ from iubledger.integrity.merkle import CompactRange
 from iubledger.projections import runner
 from iubledger.projections.deltagande import metadata as projection_metadata
 from iubledger.schemas.beslut import InsatsBeslut
-from iubledger.store import tables
+from iubledger.store import recorder, tables
 from iubledger.store.cipher import CipherKeyError
 from iubledger.store.keys import KeyStore
 
@@ -51,7 +51,7 @@ class Ledger(Application[UUID]):
         self.settings = settings
         self.keys = KeyStore(settings.key_dir)
         env = {
-            "PERSISTENCE_MODULE": "eventsourcing_sqlalchemy",
+            "PERSISTENCE_MODULE": f"{recorder.__name__}:{recorder.Factory.__name__}",
             "SQLALCHEMY_URL": settings.database_url,
             "CIPHER_TOPIC": CIPHER_TOPIC if at_rest_cipher else "",
             "CIPHER_KEY": self.keys.at_rest_key() if at_rest_cipher else "",
