@@ -67,6 +67,8 @@ class Ledger(Application[UUID]):
         engine = self.recorder.datastore.engine  # type: ignore[attr-defined]
         if engine.dialect.name == "postgresql":
             event.listen(engine, "checkout", functools.partial(_ping, engine.dialect))
+        elif engine.dialect.name == "sqlite":
+            event.listen(engine, "connect", _page_cache)
         self._create_schema()
 
     def _create_schema(self) -> None:
@@ -225,6 +227,16 @@ class ClearKeyErrors(Mapper[UUID]):
             if isinstance(e.__cause__, CipherKeyError):
                 raise e.__cause__ from None
             raise
+
+
+#: SQLite page cache per connection, in KiB (the default is 2 MiB): the indexes the write
+#: path looks up at random (client ids, participations, link state) stay in memory as the
+#: store grows.
+SQLITE_CACHE_KIB = 65536
+
+
+def _page_cache(dbapi_connection: Any, record: Any) -> None:
+    dbapi_connection.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
 
 
 def _ping(dialect: Any, dbapi_connection: Any, record: Any, proxy: Any) -> None:
