@@ -126,7 +126,8 @@ def chains(lines: list[str]) -> list[list[str]]:
     by_root: dict[str, list[str]] = defaultdict(list)
     for line in lines:
         ev = json.loads(line)
-        r = root.get(ev.get("oppnad_av") or "", ev["id"])
+        opened_by = ev.get("oppnad_av")
+        r = root.get(opened_by, opened_by) if opened_by else ev["id"]  # opened earlier, too
         root[ev["id"]] = r
         by_root[r].append(line)
     return list(by_root.values())
