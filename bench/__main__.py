@@ -1,6 +1,8 @@
 """The benchmark suite: iubledger append, import, rebuild and verify against the bare library.
 
     python -m bench [--sizes 10000,100000] [--repeat 3] [--out bench/results/latest.json]
+                    [--other-batches 100] [--http-clients 1,4,16,64] [--http-events 2000]
+                    [--http-seconds 20] [--skip-http]
                     [--append-sample 2000] [--append-preload 8000]
                     [--verify-size 1000000] [--postgres temp|URL] [--pg-size 10000] [--quick]
 
@@ -21,6 +23,14 @@ it. Figures, each the median of `--repeat` runs, every run a fresh process:
     cached under bench/results/stores/ keyed by size and seed.
 (e) `--postgres temp` (a throwaway local cluster, Unix socket only) or `--postgres URL`:
     (a)–(d) again on PostgreSQL at `--pg-size`.
+
+(f) HTTP appends: `iubledger serve` in its own process, single events POSTed by 1/4/16/64
+    concurrent clients (httpx asyncio); events/s, p50, p99; baseline: the same server
+    with group commit off (one transaction per request).
+(g) append p50/p99 from 4 clients while verify and a year-long daily report run over and
+    over; baseline: the same appends alone.
+`--other-batches 100` repeats (b) at 100 lines per transaction at the smallest size; the
+`grow` row compares (b)'s rate at the largest size with the smallest.
 
 Workloads are `iubledger simulate --catalog alingsas` for one year with a fixed seed,
 cut to exactly N lines (bench/workloads.py). `--quick` is a one-minute smoke run;

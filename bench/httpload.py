@@ -199,7 +199,7 @@ async def _load(url: str, tokens: dict[str, str], lines: list[str], clients: int
 def load(server: Server, *, tokens: dict[str, str], lines: list[str], clients: int) -> Any:
     """Every line appended once by `clients` concurrent clients: throughput and latency."""
     result = asyncio.run(_load(server.url, tokens, lines, clients))
-    return {**result, "clients": clients, "group_sizes": None}
+    return {**result, "clients": clients}
 
 
 async def _readers(

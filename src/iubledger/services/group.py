@@ -42,7 +42,7 @@ class GroupCommit(Generic[T, R]):
         self._queue: list[_Waiting[T, R]] = []
         self._leading = False
         self._last = 1
-        #: Sizes of the groups written (for the benchmarks and tests), most recent last.
+        #: Sizes of the last groups written, most recent last.
         self.sizes: deque[int] = deque(maxlen=1000)
 
     def submit(self, item: T) -> R:
