@@ -1,6 +1,8 @@
 """The benchmark suite: iubledger append, import, rebuild and verify against the bare library.
 
     python -m bench [--sizes 10000,100000] [--repeat 3] [--out bench/results/latest.json]
+                    [--other-batches 100] [--http-clients 1,4,16,64] [--http-events 2000]
+                    [--http-seconds 20] [--skip-http]
                     [--append-sample 2000] [--append-preload 8000]
                     [--verify-size 1000000] [--postgres temp|URL] [--pg-size 10000] [--quick]
 
@@ -22,6 +24,14 @@ it. Figures, each the median of `--repeat` runs, every run a fresh process:
 (e) `--postgres temp` (a throwaway local cluster, Unix socket only) or `--postgres URL`:
     (a)–(d) again on PostgreSQL at `--pg-size`.
 
+(f) HTTP appends: `iubledger serve` in its own process, single events POSTed by 1/4/16/64
+    concurrent clients (httpx asyncio); events/s, p50, p99; baseline: the same server
+    with group commit off (one transaction per request).
+(g) append p50/p99 from 4 clients while verify and a year-long daily report run over and
+    over; baseline: the same appends alone.
+`--other-batches 100` repeats (b) at 100 lines per transaction at the smallest size; the
+`grow` row compares (b)'s rate at the largest size with the smallest.
+
 Workloads are `iubledger simulate --catalog alingsas` for one year with a fixed seed,
 cut to exactly N lines (bench/workloads.py). `--quick` is a one-minute smoke run;
 `python -m bench.profile PATH` shows where a path's time goes. Results and method:
@@ -31,6 +41,7 @@ docs/benchmarks.md. Benchmarks guide design; they do not gate CI.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import shlex
 import shutil
@@ -47,10 +58,13 @@ from bench.workloads import RESULTS, Workload, workload
 
 TARGETS = {
     "a": "≥ 0.7× bare",
-    "b": "≥ 0.7× bare and ≥ 5,000/s",
+    "b": "≥ 1.0× bare",
     "c": "≥ 15,000/s",
     "d": "≤ 120 s and ≤ 500 MB at 1M",
     "flat": "peak RSS flat as the store grows",
+    "f": "≥ 3,000/s and p99 < 100 ms at 16 clients",
+    "g": "p99 within ±20 % of appends alone",
+    "grow": "largest size within 20 % of the smallest",
 }
 
 
@@ -92,6 +106,10 @@ class Suite:
         self.tmp = Path(tempfile.mkdtemp(prefix="iubledger-bench-"))
         self.code = runner.fingerprint()
         self.append_mirror: str | None = None
+        self.sizes_asked = [int(x) for x in args.sizes.split(",") if x.strip()]
+        self.other_batches = [
+            int(b) for b in args.other_batches.split(",") if b.strip() and int(b) != args.batch
+        ]
 
     # -- helpers ---------------------------------------------------------------------
 
@@ -151,6 +169,9 @@ class Suite:
                 r.pop("_store", None)
                 iub_b.append(r)
         self._rate_figure("b", backend, size, iub_b, bare_b, mirrored)
+        if backend == "sqlite" and size == min(self.sizes_asked):
+            for other in self.other_batches:
+                self._batch_at(w, mirror, other, mirrored)
 
         rebuilds, replays = [], []
         for _ in range(n):
@@ -164,6 +185,18 @@ class Suite:
             self.append_mirror = mirror
         if backend == "postgresql":
             self._append(backend, w, mirror, db)
+
+    def _batch_at(self, w: Workload, mirror: str, batch: int, mirrored: dict[str, Any]) -> None:
+        """(b) again with `batch` lines per transaction on both sides (SQLite)."""
+        iub, bare = [], []
+        for _ in range(self.args.repeat):
+            data = self.fresh("iub") / "data"
+            r = self.run("iub.batch", workload=w.path, data_dir=str(data), db_url=None, batch=batch)
+            shutil.rmtree(data.parent, ignore_errors=True)
+            iub.append(r)
+            url = f"sqlite:///{self.fresh('bare') / 'bare.sqlite'}"
+            bare.append(self.run("bare.batch", mirror=mirror, db_url=url, batch=batch))
+        self._rate_figure("b", "sqlite", w.size, iub, bare, mirrored, batch=batch)
 
     def _import(self, w: Workload, db: pg.Databases | None, first: bool) -> dict[str, Any]:
         """One (b) iubledger run in a fresh store. On SQLite the first run's store becomes
@@ -230,10 +263,12 @@ class Suite:
         iub: list[dict[str, Any]],
         bare: list[dict[str, Any]],
         mirrored: dict[str, Any] | None,
+        batch: int | None = None,
     ) -> None:
+        batch = batch or self.args.batch
         labels = {
             "a": "append, 1 event/transaction",
-            "b": f"batch import, {self.args.batch}/transaction",
+            "b": f"batch import, {batch}/transaction",
             "c": "projection rebuild from zero",
         }
         count = {
@@ -253,6 +288,7 @@ class Suite:
             bare=median(bare, "events_per_s"),
             target=TARGETS[fid] if backend == "sqlite" else "report only",
             runs={"iubledger": iub, "bare": bare},
+            batch=batch if fid == "b" else None,
         )
         f["cpu_us_per_event"] = {"iubledger": _cpu_us(iub), "bare": _cpu_us(bare)}
         if fid == "c":
@@ -264,7 +300,7 @@ class Suite:
         if fid == "a":
             f["met"] = f["ratio"] is not None and f["ratio"] >= 0.7
         elif fid == "b":
-            f["met"] = f["ratio"] is not None and f["ratio"] >= 0.7 and f["iubledger"] >= 5000
+            f["met"] = f["ratio"] is not None and f["ratio"] >= 1.0
         elif fid == "c":
             f["met"] = f["iubledger"] >= 15000
 
@@ -338,6 +374,109 @@ class Suite:
             peak_rss_mb_by_size=by_size,
         )
 
+    # -- (f) HTTP appends, (g) appends while readers run ---------------------------------
+
+    def http(self) -> None:
+        """(f) single appends over HTTP at each client count, group commit against one
+        transaction per request; (g) append latency alone and while verify and a
+        year-long daily report run. One run each (a server process per run)."""
+        from bench import httpload
+
+        w = self.workload(self._append_size())
+        preload, n = self.args.http_preload, self.args.http_events
+        template = self.fresh("http") / "template"
+        tokens_file = self.tmp / "tokens.json"
+        _log(f"http: store with lines 1–{preload:,} of {w.path}, then {n:,} lines over HTTP")
+        self.run(
+            "http.prepare",
+            workload=w.path,
+            data_dir=str(template),
+            preload=preload,
+            tokens=str(tokens_file),
+        )
+        tokens = json.loads(tokens_file.read_text(encoding="utf-8"))
+        with open(w.path, encoding="utf-8") as f:
+            lines = [line for line in f if line.strip()][preload : preload + n]
+
+        def one(group_max: int, do: Callable[[httpload.Server], dict[str, Any]]) -> Any:
+            server = httpload.Server(template, self.fresh("serve"), group_max)
+            try:
+                return do(server)
+            finally:
+                server.stop()
+
+        for clients in [int(c) for c in self.args.http_clients.split(",")]:
+            run = functools.partial(httpload.load, tokens=tokens, lines=lines, clients=clients)
+            grouped, single = one(500, run), one(1, run)
+            for name, r in (("group commit", grouped), ("one per request", single)):
+                _log(
+                    f"  http {clients} clients, {name}: {r['events_per_s']:,.0f}/s, "
+                    f"p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms, {r['statuses']}"
+                )
+            f = self.figure(
+                id="f",
+                label="HTTP appends, 1 event/request",
+                size=clients,
+                count=f"{clients} clients, {len(lines):,} events",
+                unit="events/s",
+                iubledger=grouped["events_per_s"],
+                bare=single["events_per_s"],
+                target=TARGETS["f"] if clients == 16 else "report",
+                runs={"iubledger": [grouped], "bare": [single]},
+                note=f"p50/p99 ms {grouped['p50_ms']:.0f}/{grouped['p99_ms']:.0f}, "
+                f"one per request {single['p50_ms']:.0f}/{single['p99_ms']:.0f}",
+                bare_is="the same server, one transaction per request (group commit off)",
+            )
+            if clients == 16:
+                f["met"] = grouped["events_per_s"] >= 3000 and grouped["p99_ms"] < 100
+
+        seconds, clients = self.args.http_seconds, 4
+        alone = one(500, lambda s: httpload.with_readers(s, tokens, lines, clients, seconds, False))
+        read = one(500, lambda s: httpload.with_readers(s, tokens, lines, clients, seconds, True))
+        _log(f"  appends alone: {alone}")
+        _log(f"  appends with verify and daily report: {read}")
+        ratio = read["p99_ms"] / alone["p99_ms"] if alone["p99_ms"] else None
+        self.figure(
+            id="g",
+            label="append p99 while verify + daily report run",
+            size=clients,
+            count=f"{clients} clients, {seconds:.0f} s; {read['reads']['verify']['count']} "
+            f"verify, {read['reads']['report']['count']} reports",
+            unit="ms",
+            iubledger=read["p99_ms"],
+            bare=alone["p99_ms"],
+            ratio=ratio,
+            target=TARGETS["g"],
+            met=ratio is not None and ratio <= 1.2,
+            note=f"p50 {read['p50_ms']:.0f} ms with readers, {alone['p50_ms']:.0f} ms alone",
+            bare_is="appends alone, same server and clients",
+            runs={"iubledger": [read], "bare": [alone]},
+        )
+
+    def growth(self) -> None:
+        """Batch import rate at the largest size against the smallest (flat as it grows)."""
+        rows = sorted(
+            (
+                f
+                for f in self.figures
+                if f["id"] == "b" and f["backend"] == "sqlite" and f["batch"] == self.args.batch
+            ),
+            key=lambda f: f["size"],
+        )
+        if len(rows) < 2 or not rows[0]["iubledger"]:
+            return
+        ratio = rows[-1]["iubledger"] / rows[0]["iubledger"]
+        self.figure(
+            id="grow",
+            label="batch import rate by store size",
+            size=rows[-1]["size"],
+            count=", ".join(f"{f['size']:,}: {f['iubledger']:,.0f}/s" for f in rows),
+            unit="x",
+            iubledger=ratio,
+            target=TARGETS["grow"],
+            met=ratio >= 0.8,
+        )
+
     # -- PostgreSQL --------------------------------------------------------------------
 
     def postgres(self) -> dict[str, Any]:
@@ -374,6 +513,8 @@ def _fmt(value: float | None, unit: str) -> str:
         return f"{value:,.0f}/s"
     if unit == "s":
         return f"{value:,.2f} s"
+    if unit == "ms":
+        return f"{value:,.0f} ms"
     return f"{value:.2f}×"
 
 
@@ -449,6 +590,12 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--postgres", default=None, help="(e): 'temp' or a postgresql+psycopg URL")
     p.add_argument("--pg-size", type=int, default=10000, help="size for (e)")
     p.add_argument("--skip-append", action="store_true", help="leave out (a)")
+    p.add_argument("--other-batches", default="100", help="(b) also at these batch sizes")
+    p.add_argument("--http-clients", default="1,4,16,64", help="(f) client counts")
+    p.add_argument("--http-preload", type=int, default=4000, help="(f)(g) lines stored first")
+    p.add_argument("--http-events", type=int, default=2000, help="(f) lines sent per run")
+    p.add_argument("--http-seconds", type=float, default=20, help="(g) seconds per run")
+    p.add_argument("--skip-http", action="store_true", help="leave out (f) and (g)")
     p.add_argument("--rebuild-stores", action="store_true", help="rebuild cached stores")
     p.add_argument("--out", default=str(RESULTS / "latest.json"))
     p.add_argument(
@@ -459,6 +606,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
         args.sizes, args.repeat = "2000", 1
         args.append_sample, args.append_preload = 200, 1800
         args.pg_size = 2000
+        args.http_preload, args.http_events, args.http_seconds = 1000, 400, 6
     return args
 
 
@@ -481,6 +629,9 @@ def main(argv: list[str]) -> int:
         if args.verify_size:
             suite.verify_size(args.verify_size)
         suite.flat()
+        suite.growth()
+        if not args.skip_http:
+            suite.http()
         if args.postgres:
             try:
                 report["postgresql"] = suite.postgres()

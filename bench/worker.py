@@ -16,7 +16,7 @@ PREFIX = "BENCH-RESULT "
 
 
 def tasks() -> dict[str, Callable[..., dict[str, Any]]]:
-    from bench import baseline, iub
+    from bench import baseline, httpload, iub
 
     return {
         "iub.batch": iub.batch_import,
@@ -24,6 +24,7 @@ def tasks() -> dict[str, Callable[..., dict[str, Any]]]:
         "iub.rebuild": iub.rebuild,
         "iub.verify": iub.run_verify,
         "iub.mirror": iub.mirror,
+        "http.prepare": httpload.prepare,
         "bare.batch": baseline.batch_import,
         "bare.append": baseline.single_append,
         "bare.replay": baseline.replay,

@@ -312,11 +312,14 @@ class DiskFault:
 @pytest.fixture
 def disk_fault() -> Iterator[DiskFault]:
     fault = DiskFault()
-    event.listen(Engine, "do_execute", fault)
+    hooks = ("do_execute", "do_executemany")  # the records are inserted by executemany
+    for hook in hooks:
+        event.listen(Engine, hook, fault)
     try:
         yield fault
     finally:
-        event.remove(Engine, "do_execute", fault)
+        for hook in hooks:
+            event.remove(Engine, hook, fault)
 
 
 @pytest.fixture(scope="module")

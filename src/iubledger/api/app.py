@@ -1,5 +1,6 @@
-"""The FastAPI application: one Ledger per process, opened in the lifespan and closed on
-shutdown after the ledger call in progress has finished.
+"""The FastAPI application: a writer and a reader Ledger per process (`api.service`),
+opened in the lifespan and closed on shutdown after the ledger calls in progress have
+finished.
 
 Graceful shutdown: on SIGTERM/SIGINT uvicorn stops accepting connections and waits (up to
 `ApiSettings.graceful_seconds`) for requests in flight — an append in progress completes
@@ -53,7 +54,12 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ledger = await run_in_threadpool(Ledger, settings)
-        svc = Service(ledger, ApiKeys.of(ledger))
+        try:
+            reader = await run_in_threadpool(Ledger, settings)
+        except BaseException:
+            ledger.close()
+            raise
+        svc = Service(ledger, reader, ApiKeys.of(ledger))
         app.state.service = svc
         try:
             yield

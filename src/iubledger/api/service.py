@@ -1,5 +1,8 @@
-"""What the HTTP API does with the ledger, per caller: one Ledger per process, every ledger
-call under one lock (the Ledger is not safe for concurrent writers in one process).
+"""What the HTTP API does with the ledger, per caller. Two Ledgers per process: the writer,
+whose calls take the write lock (the Ledger is not safe for concurrent writers in one
+process), and the reader, with its own connection, for everything that only reads —
+reports, verify, export, replay, receipts, proofs, decisions. A reader sees the latest
+commit and never waits for an append, nor an append for it.
 
 Role checks happen twice: the route refuses a role that may never do the action
 (`roles.PERMISSIONS`), and here ownership is checked where the data is known
@@ -12,10 +15,10 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from sqlalchemy import text
@@ -26,7 +29,7 @@ from iubledger.audit.replay import Grund
 from iubledger.decisions.index import Version
 from iubledger.integrity.checkpoints import Checkpoint
 from iubledger.reports.facts import Indelning
-from iubledger.roles import Forbidden, owns_record, sees_decision
+from iubledger.roles import Actor, Forbidden, owns_record, sees_decision
 from iubledger.schemas.base import Rejected
 from iubledger.schemas.post import post_of
 from iubledger.services import (
@@ -40,30 +43,59 @@ from iubledger.services import (
 )
 from iubledger.services.apikeys import ApiKey, ApiKeys
 from iubledger.services.append import Outcome
+from iubledger.services.group import GroupCommit
 from iubledger.store.ledger import Ledger
+
+#: Group commit of single appends: at most this many per transaction, and at most this
+#: long (seconds) a group waits to fill (`services.group`).
+GROUP_MAX = 500
+GROUP_WAIT = 0.002
+
+
+class Single(NamedTuple):
+    """One caller's single append, as the group commit takes it."""
+
+    actor: Actor
+    raw: bytes
+    sign: bool
 
 
 class Service:
-    def __init__(self, ledger: Ledger, keys: ApiKeys) -> None:
+    def __init__(self, ledger: Ledger, reader: Ledger, keys: ApiKeys) -> None:
         self.ledger = ledger
+        self.reader = reader
         self.keys = keys
         self.lock = threading.RLock()
+        self.read_lock = threading.RLock()
         self.render_lock = threading.Lock()
         self.closed = False
+        self.group: GroupCommit[Single, tuple[Outcome, bool]] = GroupCommit(
+            self._append_group, max_items=GROUP_MAX, wait=GROUP_WAIT
+        )
 
     @contextmanager
     def locked(self) -> Iterator[Ledger]:
+        """The writer, under the write lock."""
         with self.lock:
             if self.closed:
                 raise ApiError(503, "ej_redo", "the ledger is closing")
             yield self.ledger
 
+    @contextmanager
+    def reading(self) -> Iterator[Ledger]:
+        """The reader, under its own lock (readers wait for each other, never for a writer)."""
+        with self.read_lock:
+            if self.closed:
+                raise ApiError(503, "ej_redo", "the ledger is closing")
+            yield self.reader
+
     def close(self) -> None:
-        """Wait for the ledger call in progress (an append finishes), then close."""
-        with self.lock:
+        """Wait for the ledger calls in progress (an append finishes), then close."""
+        with self.lock, self.read_lock:
             if not self.closed:
                 self.closed = True
                 self.ledger.close()
+                self.reader.close()
 
     def ready(self) -> bool:
         """The database answers, the keystore is there and readable, and the at-rest key
@@ -94,34 +126,57 @@ class Service:
 
     # -- appending (14 kap. 3–5 § SoL through the policy layer) -----------------------
 
-    def _receipts(self, positions: list[int], sign: bool) -> dict[int, dict[str, Any]]:
-        """Receipts for the positions a signed checkpoint covers (all of them after `sign`)."""
+    @staticmethod
+    def _receipts(ledger: Ledger, positions: list[int], sign: bool) -> dict[int, dict[str, Any]]:
+        """Under the write lock, right after the append: receipts for the positions a signed
+        checkpoint covers (all of them after `sign`; one look-up when none is asked for)."""
         if not positions:
             return {}
         if sign:
-            integrity.checkpoint(self.ledger)
-        latest = integrity.latest_checkpoint(self.ledger)
+            integrity.checkpoint(ledger)
+        latest = integrity.latest_checkpoint(ledger)
         covered = [p for p in positions if latest is not None and p < latest.tree_size]
         if not covered:
             return {}
-        return dict(zip(covered, integrity.receipts(self.ledger, covered), strict=True))
+        return dict(zip(covered, integrity.receipts(ledger, covered), strict=True))
 
     def append(self, key: ApiKey, raw: bytes, sign: bool) -> tuple[dict[str, Any], bool]:
         """The result (with a receipt when a signed checkpoint covers it), and whether it
         repeats the result of an earlier event with the same client id (client ids are the
-        utförare's own: a repeat never returns another utförare's result)."""
+        utförare's own: a repeat never returns another utförare's result). Concurrent
+        callers are written together (group commit), each answered with its own result."""
+        outcome, replayed = self.group.submit(Single(key.actor, raw, sign))
+        if isinstance(outcome, Rejected | Forbidden):
+            raise outcome
+        return outcome, replayed
+
+    def _append_group(self, items: Sequence[Single]) -> list[tuple[Outcome, bool]]:
+        """Single appends of concurrent callers in one transaction (`services.group`): per
+        item its outcome (with its receipt), and whether it repeats an earlier result
+        (stored before, or of an item earlier in the group)."""
         with self.locked() as ledger:
             before = integrity.size(ledger)
-            result = append.event(ledger, raw, key.actor)
-            receipt = self._receipts([result["position"]], sign).get(result["position"])
-        return {**result, "ok": True, "receipt": receipt}, result["position"] < before
+            out = append.batch(ledger, [i.raw for i in items], [i.actor for i in items])
+            positions = sorted({o["position"] for o in out if isinstance(o, dict)})
+            receipts = self._receipts(ledger, positions, any(i.sign for i in items))
+        seen: set[int] = set()
+        answered: list[tuple[Outcome, bool]] = []
+        for outcome in out:
+            if isinstance(outcome, dict):
+                position = outcome["position"]
+                result = {**outcome, "ok": True, "receipt": receipts.get(position)}
+                answered.append((result, position < before or position in seen))
+                seen.add(position)
+            else:
+                answered.append((outcome, False))
+        return answered
 
     def append_batch(self, key: ApiKey, items: list[Any], sign: bool) -> list[Outcome]:
         """Per item: the result or the refusal; each item atomic on its own."""
         with self.locked() as ledger:
             out = append.batch(ledger, items, key.actor)
             positions = sorted({r["position"] for r in out if isinstance(r, dict)})
-            receipts = self._receipts(positions, sign)
+            receipts = self._receipts(ledger, positions, sign)
         return [
             {**r, "ok": True, "receipt": receipts.get(r["position"])} if isinstance(r, dict) else r
             for r in out
@@ -129,39 +184,44 @@ class Service:
 
     # -- receipts and the Merkle log (G5) ----------------------------------------------
 
-    def _record_at(self, position: int) -> Any:
+    @staticmethod
+    def _record_at(reader: Ledger, position: int) -> Any:
         """The record at a log position (positions follow notification order)."""
-        table = self.ledger.recorder.events_record_cls.__table__.name  # type: ignore[attr-defined]
+        table = reader.recorder.events_record_cls.__table__.name  # type: ignore[attr-defined]
         query = f"SELECT id FROM {table} ORDER BY id LIMIT 1 OFFSET :p"  # noqa: S608 - own table
-        with self.ledger.transaction() as session:
+        with reader.transaction() as session:
             row_id = session.execute(text(query), {"p": position}).scalar()
         if row_id is None:
             return None
-        found = self.ledger.recorder.select_notifications(row_id, 1)
-        return self.ledger.mapper.to_domain_event(found[0]) if found else None
+        found = reader.recorder.select_notifications(row_id, 1)
+        return reader.mapper.to_domain_event(found[0]) if found else None
 
-    def _owns(self, key: ApiKey, event: Any) -> bool:
+    @staticmethod
+    def _owns(reader: Ledger, key: ApiKey, event: Any) -> bool:
         post = post_of(event)
         if post is not None:
             return owns_record(key.actor, post.insats, post.utforare)
         own = {
             Beslut.create_id(b)
-            for b in self.ledger.decision_index().histories
+            for b in reader.decision_index().histories
             if sees_decision(key.actor, b, named_utforare=False)
         }
         return event.originator_id in own
 
     def receipt(self, key: ApiKey, position: int, tree_size: int | None) -> dict[str, Any]:
-        with self.locked() as ledger:
-            if position >= integrity.size(ledger):
+        with self.reading() as reader:
+            if position >= integrity.size(reader):
                 raise NotFound("okand_position", "position", "no record at that position")
-            if key.roll != "tillsyn" and not self._owns(key, self._record_at(position)):
+            if key.roll != "tillsyn" and not self._owns(
+                reader, key, self._record_at(reader, position)
+            ):
                 raise Forbidden("the record at that position is not the key's own")
-            if tree_size is None:
-                latest = integrity.latest_checkpoint(ledger)
-                if latest is None or latest.tree_size <= position:
-                    integrity.checkpoint(ledger)  # sign now, so a receipt is always available
-            return integrity.receipt(ledger, position, tree_size)
+            latest = integrity.latest_checkpoint(reader)
+        if tree_size is None and (latest is None or latest.tree_size <= position):
+            with self.locked() as ledger:
+                integrity.checkpoint(ledger)  # sign now, so a receipt is always available
+        with self.reading() as reader:
+            return integrity.receipt(reader, position, tree_size)
 
     def checkpoint(self) -> dict[str, Any]:
         with self.locked() as ledger:
@@ -171,7 +231,7 @@ class Service:
         return cp.as_json()
 
     def consistency(self, old: int, new: int) -> dict[str, Any]:
-        with self.locked() as ledger:
+        with self.reading() as ledger:
             size = integrity.size(ledger)
             if not 1 <= old <= new <= size:
                 raise Rejected.one(
@@ -193,18 +253,18 @@ class Service:
             raise Rejected.one(
                 "checkpoint", "checkpoint", "not a checkpoint of this ledger's form"
             ) from None
-        with self.locked() as ledger:
+        with self.reading() as ledger:
             return integrity.verify(ledger, cp).as_json()
 
     def replay(self, as_of: date, tree_size: int | None, by: Grund) -> dict[str, Any]:
-        with self.locked() as ledger:
+        with self.reading() as ledger:
             return reports.replay(ledger, as_of, tree_size, by)
 
     def export(self, page: int = 500) -> Iterator[str]:
-        """Every stored record as JSON Lines, seals closed; page by page under the lock."""
+        """Every stored record as JSON Lines, seals closed; page by page from the reader."""
         last, position = 0, 0
         while True:
-            with self.locked() as ledger:
+            with self.reading() as ledger:
                 batch = ledger.recorder.select_notifications(last, page, inclusive_of_start=False)
                 events = [ledger.mapper.to_domain_event(n) for n in batch]
             if not batch:
@@ -218,7 +278,7 @@ class Service:
     # -- decisions (11 kap. 5 § SoL) ---------------------------------------------------
 
     def decisions(self, key: ApiKey) -> list[dict[str, Any]]:
-        with self.locked() as ledger:
+        with self.reading() as ledger:
             index = ledger.decision_index()
         return decisions.history(
             index,
@@ -258,7 +318,7 @@ class Service:
         """A nämnd sees only its own katalog, with disclosure control; tillsyn sees all."""
         namnd = key.katalog if key.roll == "namnd" else None
         req = reports.Request(kind, fran, till, insatser, namnd, indelning)
-        with self.locked() as ledger:
+        with self.reading() as ledger:
             return reports.build(ledger, req)
 
     def render_html(self, data: dict[str, Any]) -> str:
@@ -283,7 +343,7 @@ class Service:
         return {"deltagande": str(deltagande), "gallrad": True}
 
     def identity_access(self) -> list[dict[str, Any]]:
-        with self.locked() as ledger:
+        with self.reading() as ledger:
             return identity.accesses(ledger)
 
     # -- keys ----------------------------------------------------------------------------

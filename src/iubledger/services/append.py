@@ -53,12 +53,17 @@ def event(
 def batch(
     ledger: Ledger,
     raws: Sequence[str | bytes | dict[str, Any] | Rejected],
-    actor: Actor = OPERATOR,
+    actor: Actor | Sequence[Actor] = OPERATOR,
 ) -> list[Outcome]:
     """Append many events in one transaction; per line, the result or the refusal. A
     Rejected item is a line the entrypoint could not read (not UTF-8, too long): it stays
-    refused and is counted with the other refusals (G6)."""
-    lines = [raw if isinstance(raw, Rejected) else _parse(ledger, raw, actor) for raw in raws]
+    refused and is counted with the other refusals (G6). `actor` is the one caller of all
+    lines, or one per line (a group commit of several callers' appends)."""
+    actors = [actor] * len(raws) if isinstance(actor, Actor) else actor
+    lines = [
+        raw if isinstance(raw, Rejected) else _parse(ledger, raw, who)
+        for raw, who in zip(raws, actors, strict=True)
+    ]
     wanted = [k for line in lines if isinstance(line, Parsed) for k in line.nycklar]
     out: list[Outcome] = []
     with ledger.locked() as (session, locked):

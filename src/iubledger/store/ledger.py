@@ -31,7 +31,7 @@ from iubledger.integrity.note import Verifier
 from iubledger.projections import runner
 from iubledger.projections.deltagande import metadata as projection_metadata
 from iubledger.schemas.beslut import InsatsBeslut
-from iubledger.store import lank, tables
+from iubledger.store import lank, recorder, tables
 from iubledger.store.cipher import CipherKeyError
 from iubledger.store.keys import KeyStore
 
@@ -59,7 +59,7 @@ class Ledger(Application[UUID]):
         self.settings = settings
         self.keys = KeyStore(settings.key_dir)
         env = {
-            "PERSISTENCE_MODULE": "eventsourcing_sqlalchemy",
+            "PERSISTENCE_MODULE": f"{recorder.__name__}:{recorder.Factory.__name__}",
             "SQLALCHEMY_URL": settings.database_url,
             "CIPHER_TOPIC": CIPHER_TOPIC if at_rest_cipher else "",
             "CIPHER_KEY": self.keys.at_rest_key() if at_rest_cipher else "",
@@ -79,6 +79,8 @@ class Ledger(Application[UUID]):
         engine = self.recorder.datastore.engine  # type: ignore[attr-defined]
         if engine.dialect.name == "postgresql":
             event.listen(engine, "checkout", functools.partial(_ping, engine.dialect))
+        elif engine.dialect.name == "sqlite":
+            event.listen(engine, "connect", _page_cache)
         self._create_schema()
 
     @functools.cached_property
@@ -288,6 +290,16 @@ class ClearKeyErrors(Mapper[UUID]):
             if isinstance(e.__cause__, CipherKeyError):
                 raise e.__cause__ from None
             raise
+
+
+#: SQLite page cache per connection, in KiB (the default is 2 MiB): the indexes the write
+#: path looks up at random (client ids, participations, link state) stay in memory as the
+#: store grows.
+SQLITE_CACHE_KIB = 65536
+
+
+def _page_cache(dbapi_connection: Any, record: Any) -> None:
+    dbapi_connection.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
 
 
 def _ping(dialect: Any, dbapi_connection: Any, record: Any, proxy: Any) -> None:

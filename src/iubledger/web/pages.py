@@ -174,7 +174,7 @@ def service(request: Request) -> Service:
 
 
 def first_day(svc: Service) -> date | None:
-    with svc.locked() as ledger:
+    with svc.reading() as ledger:
         return ledger.decision_index().first_day()
 
 
@@ -299,7 +299,7 @@ async def verify(request: Request) -> Response:
 
 
 def _latest(svc: Service) -> Checkpoint | None:
-    with svc.locked() as ledger:
+    with svc.reading() as ledger:
         return integrity.latest_checkpoint(ledger)
 
 
