@@ -111,6 +111,7 @@ PAGES = {
     "/tillsyn": {"IUB.Tillsyn"},
     "/beslut": {"IUB.Namnd", "IUB.Tillsyn", "IUB.Utforare"},
     "/admin/identitet": {"IUB.Admin"},
+    "/admin/gallring": {"IUB.Admin"},
 }
 
 
@@ -209,6 +210,23 @@ def test_identity_recovery_needs_reason_and_confirmation_and_is_recorded(web: We
     log = web.client.get("/tillsyn").text
     assert "Begäran från IVO, dnr 3.1" in log and "webb:a1b2c3d4" in log
     assert PERSON["namn"] not in log
+
+
+def test_gallring_needs_reason_and_confirmation_is_recorded_and_final(web: Web) -> None:
+    web.sign_in("IUB.Admin")
+    token = web.csrf("/admin/gallring")
+    form = {"csrf": token, "deltagande": web.deltagande, "skal": "Gallringsfristen har löpt ut"}
+    assert web.client.post("/admin/gallring", data={**form, "csrf": "fel"}).status_code == 403
+    refused = web.client.post("/admin/gallring", data=form)
+    assert refused.status_code == 422 and "Bekräfta" in refused.text
+    done = web.client.post("/admin/gallring", data={**form, "bekraftar": "ja"})
+    assert done.status_code == 200, done.text
+    assert "är gallrat" in done.text and PERSON["namn"] not in done.text
+    again = {"csrf": token, "deltagande": web.deltagande, "skal": "Begäran från IVO, dnr 3.1"}
+    gone = web.client.post("/admin/identitet", data={**again, "bekraftar": "ja"})
+    assert gone.status_code == 422 and PERSON["namn"] not in gone.text
+    web.sign_in("IUB.Tillsyn")
+    assert "Gallringsfristen har löpt ut" in web.client.get("/tillsyn").text
 
 
 @pytest.mark.parametrize(

@@ -129,7 +129,7 @@ PAGES = {
         f"/rapporter/effekt/fil?period={H1_2026}&format=html",
         f"/rapporter/efterlevnad/fil?period={H1_2026}&format=html",
     ],
-    "IUB.Admin": ["/admin/identitet"],
+    "IUB.Admin": ["/admin/identitet", "/admin/gallring"],
 }
 
 

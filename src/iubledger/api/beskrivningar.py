@@ -150,6 +150,10 @@ FALT: dict[str, str] = {
 
 #: Where one name means different things in different shapes: "<Schema>.<property>".
 SCHEMA_FALT: dict[str, str] = {
+    "AccessOut.atgard": "Vad som gjordes: uppslag av identitet eller gallring.",
+    "AccessOut.regel": "Regeln som valde deltagandet vid gallring efter regel.",
+    "GallringOut.gallrad": "Sant när deltagandet är gallrat.",
+    "GallringRequest.skal": "Skälet till gallringen; registreras och visas för tillsyn.",
     "BeslutsFil.forslag": "Ett förslag: kan prövas men räknas aldrig som beslut i kraft.",
     "CheckpointIn.every": "Signeringspolicyn: en checkpoint minst var N:e post.",
     "CheckpointIn.note": "Checkpointen som signerad anteckning enligt C2SP tlog-checkpoint.",

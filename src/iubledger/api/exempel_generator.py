@@ -168,6 +168,14 @@ def generate() -> dict[str, dict[str, Any]]:
         r = client.post("/v1/cosignatures", headers=auth("tillsyn"), json=cosigned)
         out["POST /v1/cosignatures"] = {"status": r.status_code, "response": r.json()}
         out["POST /v1/cosignatures"]["request"] = cosigned
+        reason = {"skal": "Gallringsfristen enligt nämndens beslut har löpt ut."}
+        url = f"/v1/identity/{full['deltagande']}/gallring"
+        r = client.post(url, headers=auth("admin"), json=reason)
+        out["POST /v1/identity/{deltagande}/gallring"] = {
+            "status": r.status_code,
+            "response": r.json(),
+            "request": reason,
+        }
     return out
 
 

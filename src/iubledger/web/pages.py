@@ -105,6 +105,12 @@ SIDOR = [
         "recover_identity",
         "Öppna förseglad identitet (14 kap. 3 § SoL); varje uppslag registreras med skäl.",
     ),
+    Sida(
+        "Gallring",
+        "/admin/gallring",
+        "shred_identity",
+        "Radera ett deltagandes nycklar så att identiteten aldrig kan öppnas igen; registreras.",
+    ),
 ]
 
 ROLLNAMN = {
@@ -355,3 +361,34 @@ async def identity_recover(request: Request) -> Response:
         return page(request, "identitet.html", 422, titel="Identitetsuppslag", fel=fel, opened=None)
     opened = await call(service(request).recover_identity, user.key(), deltagande, skal)
     return page(request, "identitet.html", titel="Identitetsuppslag", fel=None, opened=opened)
+
+
+@router.get("/admin/gallring")
+async def shred_form(request: Request) -> Response:
+    signed_in(request, "shred_identity")
+    return page(request, "gallring.html", titel="Gallring", fel=None, gallrad=None)
+
+
+@router.post("/admin/gallring")
+async def shred(request: Request) -> Response:
+    """Gallring of one participation (14 kap. 3 § SoL): a reason and a confirmation, then
+    the service records it in the ledger before the keys are deleted."""
+    user = signed_in(request, "shred_identity")
+    form = await request.form()
+    auth.check_csrf(request, form.get("csrf"))
+    skal = str(form.get("skal") or "").strip()
+    fel = None
+    try:
+        deltagande = UUID(str(form.get("deltagande") or "").strip())
+    except ValueError:
+        fel = "Ange deltagandets id (ett UUID)."
+    if fel is None and len(skal) < 10:
+        fel = (
+            "Ange skälet till gallringen (minst 10 tecken); det registreras och visas för tillsyn."
+        )
+    if fel is None and form.get("bekraftar") != "ja":
+        fel = "Bekräfta att gallringen inte kan ångras och att den registreras i loggen."
+    if fel is not None:
+        return page(request, "gallring.html", 422, titel="Gallring", fel=fel, gallrad=None)
+    done = await call(service(request).shred_identity, user.key(), deltagande, skal)
+    return page(request, "gallring.html", titel="Gallring", fel=None, gallrad=done)
