@@ -24,7 +24,7 @@ pytestmark = pytest.mark.backends
 
 Cli = Callable[[list[str]], Result]
 BeslutDict = Callable[..., dict[str, Any]]
-KEY_FILES = ("at-rest.key", "signing.key", "keystore.sqlite")
+KEY_FILES = ("at-rest.key", "signing.key", "keystore.sqlite", "origin")
 
 
 def catalog(name: str) -> dict[str, Any]:

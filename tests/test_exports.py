@@ -53,7 +53,7 @@ def test_xlsx_holds_the_tables_with_numbers_and_suppressed_cells(rapporter: Repo
     assert any(isinstance(c, int) and c > 0 for c in cells)
     assert DOLD in cells and not any(c == 0 and c is not False for c in cells if c == DOLD)
     assert any("Röjandeskydd" in str(c) for c in cells)
-    assert "Före och efter" in _cells(render_file(rapporter["effekt"], "xlsx"))
+    assert "Före och efter, med förändring" in _cells(render_file(rapporter["effekt"], "xlsx"))
 
 
 def test_csv_for_excel_uses_semicolons_decimal_commas_and_a_bom(rapporter: Reports) -> None:

@@ -22,7 +22,7 @@ from uuid import UUID, uuid4
 from iubledger.aggregates.deltagande import Anonympost
 from iubledger.aggregates.forlopp import Forlopp
 from iubledger.decisions.index import Version
-from iubledger.decisions.start import check_start, check_villkorskontroll
+from iubledger.decisions.start import check_start, check_tillfalle, check_villkorskontroll
 from iubledger.policies.common import referral
 from iubledger.policies.regimes import apply
 from iubledger.reports.facts import KALENDERPERIODER, period_of
@@ -72,6 +72,8 @@ def stage(work: Work, line: Parsed, version: Version, ref: UUID | None) -> dict[
     kurs = None if ref is None else course(work.keys, ref)
     if kurs is not None:
         kurs.kan_folja(h.type, h.insats, h.datum)
+        if h.type == "tillfalle":
+            check_tillfalle(insats, kurs.typer)
     elif h.type in FOLJER_DELTAGANDE or h.type == "tillfalle":
         raise Rejected.one("deltagande_saknas", "deltagande", f"a {h.type} needs a participation")
     deltagande = str(ref) if kurs is not None else str(uuid4())
