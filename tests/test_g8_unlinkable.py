@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, inspect, select, text, update
 
 from conftest import KATALOG, make_beslut
+from iubledger.aggregates.deltagande import Deltagande
 from iubledger.config import resolve
 from iubledger.reports.protect import Skydd
 from iubledger.schemas.base import Rejected
@@ -376,29 +377,25 @@ def test_an_append_deletes_idle_link_state_before_it_looks_anything_up(ledger: L
 def test_an_older_stores_besokskoder_move_out_of_clear_into_the_link_state(
     ledger: Ledger,
 ) -> None:
-    """A store made before linkage left the log kept besökskod → participation in clear
-    (`iub_besokskod`). Opening it moves each open participation's course into the link
-    state, found by the keyed hash of its code, and drops the table; an ended one's code
-    is simply gone."""
-    insats = _decide(ledger, "full_14_3")
-    opened = []
-    for _ in range(2):
-        kontakt = _event("kontakt", insats, date(2025, 9, 1))
-        started = append.event(ledger, kontakt)
-        append.event(
-            ledger,
-            _event(
-                "start",
-                insats,
-                date(2025, 9, 1),
-                deltagare={"kon": "man", "alder": 40},
-                oppnad_av=kontakt["id"],
-            ),
-        )
-        opened.append(started["deltagande"])
-    append.event(
-        ledger, _event("avbrott", insats, date(2025, 9, 8), orsak="flyttat", deltagande=opened[1])
-    )
+    """A store made before linkage left the log kept each 14:5 participation as one stream
+    and besökskod → participation in clear (`iub_besokskod`). Opening it moves each open
+    participation's course into the link state, found by the keyed hash of its code, and
+    drops the table; an ended one's code is simply gone."""
+    insats = f"{KATALOG}/{_decide(ledger, 'undantag_14_5')}"
+
+    def post(kind: str, **kw: Any) -> dict[str, Any]:
+        return {"type": kind, "insats": insats, "utforare": UTFORARE, "datum": "2025-09-01", **kw}
+
+    streams = []
+    for ended in (False, True):
+        stream = Deltagande(id=uuid.uuid4(), post=post("kontakt"))
+        stream.registrera(post("start"))
+        if ended:
+            stream.registrera(post("avbrott", orsak="flyttat"))
+        streams.append(stream)
+    with ledger.locked() as (session, locked):
+        ledger.write(session, locked.tree, *streams)
+    opened = [str(s.id) for s in streams]
     codes = {"KOD-OPEN1": opened[0], "KOD-ENDED": opened[1]}
     with ledger.transaction() as session:
         session.execute(
