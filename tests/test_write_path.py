@@ -21,11 +21,11 @@ from api_support import client_for, event, seed
 from iubledger.api.app import create_app
 from iubledger.api.service import Service
 from iubledger.config import Settings
-from iubledger.integrity.verify import verify
 from iubledger.roles import Forbidden
 from iubledger.schemas.base import Rejected
 from iubledger.services import integrity, reports
 from iubledger.services.group import GroupCommit
+from iubledger.services.integrity import verify
 
 pytestmark = pytest.mark.backends
 
@@ -170,7 +170,7 @@ def test_readers_do_not_wait_for_the_append_lock(served: tuple[Service, dict[str
         lambda: svc.verify(None),
         lambda: svc.report(namnd, "participation", None, None, None, "dag"),
         lambda: svc.report(tillsyn, "compliance", None, None, None),
-        lambda: svc.replay(date(2025, 12, 1), None),
+        lambda: svc.replay(date(2025, 12, 1), None, "recorded"),
         lambda: "".join(svc.export()),
         lambda: svc.receipt(tillsyn, seeded["position"], None),
         lambda: svc.consistency(1, _log_size(svc)),

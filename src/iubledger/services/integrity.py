@@ -42,6 +42,9 @@ def latest_checkpoint(ledger: Ledger) -> checkpoints.Checkpoint | None:
 def records_in(database_url: str) -> int:
     """How many records a database's log holds (0 when there is no store yet), read
     without keys: `init` makes new keys only for a store without records."""
+    url = sqlalchemy.engine.make_url(database_url)
+    if url.get_backend_name() == "sqlite" and not (url.database and Path(url.database).exists()):
+        return 0  # no store yet, and connecting would create the file
     engine = sqlalchemy.create_engine(database_url)
     try:
         with engine.connect() as conn:
