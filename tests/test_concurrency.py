@@ -267,7 +267,6 @@ def outcomes(specs: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
 def test_processes_appending_at_once_lose_and_double_nothing(
     backend_store: Any, tmp_path: Path
 ) -> None:
-    started = time.monotonic()
     ledger = Ledger(backend_store.settings)
     try:
         decisions.import_files(ledger, [(CATALOG, catalogs.read(CATALOG))])
@@ -364,7 +363,6 @@ def test_processes_appending_at_once_lose_and_double_nothing(
         assert len(hammered) == len(setup) + HAMMERS * HAMMER_LINES
     finally:
         ledger.close()
-    assert time.monotonic() - started < 60
 
 
 def test_processes_opening_a_new_database_at_once_all_succeed(

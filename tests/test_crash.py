@@ -255,7 +255,6 @@ def opened(backend_store: Any) -> Iterator[tuple[Any, Ledger]]:
 
 
 def test_killed_workers_leave_a_whole_store(opened: tuple[Any, Ledger], tmp_path: Path) -> None:
-    started = time.monotonic()
     store, ledger = opened
     lines = stream()
     assert len(lines) >= TRIALS * LINES_PER_TRIAL
@@ -287,7 +286,6 @@ def test_killed_workers_leave_a_whole_store(opened: tuple[Any, Ledger], tmp_path
 
     event_ids = [r["event_id"] for r in everything.values()]
     assert len(set(event_ids)) == len(event_ids) == TRIALS * LINES_PER_TRIAL
-    assert time.monotonic() - started < 60
 
 
 # -- database faults ---------------------------------------------------------------------------

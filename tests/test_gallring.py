@@ -32,10 +32,10 @@ from identities import personnummer
 from iubledger import catalogs
 from iubledger.cli import app
 from iubledger.config import resolve
-from iubledger.integrity.verify import verify
 from iubledger.policies.crypto import UPPSLAG_PERSON, keyed_hash
 from iubledger.schemas.base import Rejected
 from iubledger.services import append, decisions, export, gallring, identity
+from iubledger.services.integrity import verify
 from iubledger.store.keys import KeyStore
 from iubledger.store.ledger import Ledger
 

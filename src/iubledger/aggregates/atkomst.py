@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID, uuid5
 
+from eventsourcing.application import AggregateNotFoundError, Repository
 from eventsourcing.domain import Aggregate, event
 
 from iubledger.aggregates import NAMESPACE
@@ -45,3 +46,12 @@ class Identitetsatkomst(Aggregate):
         """Gallring of one participation: its subject key, course and look-up deleted.
         `regel` names the retention rule when gallring ran by rule."""
         self.antal += 1
+
+
+def logg(repository: Repository[UUID]) -> Identitetsatkomst:
+    """The access log as stored, or a new one when nothing was recorded yet."""
+    try:
+        found: Identitetsatkomst = repository.get(ATKOMSTLOGG_ID)
+    except AggregateNotFoundError:
+        return Identitetsatkomst()
+    return found

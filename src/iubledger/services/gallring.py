@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
-
+from iubledger.aggregates import atkomst
 from iubledger.aggregates.atkomst import ATKOMSTLOGG_ID, Identitetsatkomst
 from iubledger.policies.textscan import scan
 from iubledger.schemas.base import Rejected
@@ -74,11 +73,7 @@ def shred(
         if ledger.keys.course(str(d)) is None and not _logged(ledger, d):
             raise Rejected.one("okant_deltagande", "deltagande", "no such participation")
     with ledger.locked() as (session, locked):
-        logg: Identitetsatkomst
-        try:
-            logg = ledger.repository.get(ATKOMSTLOGG_ID)
-        except AggregateNotFoundError:
-            logg = Identitetsatkomst()
+        logg = atkomst.logg(ledger.repository)
         for d in deltaganden:
             logg.gallra(roll=roll, nyckel_id=nyckel_id, deltagande=str(d), skal=skal, regel=regel)
         ledger.write(session, locked.tree, logg)

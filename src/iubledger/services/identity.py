@@ -7,8 +7,7 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
-
+from iubledger.aggregates import atkomst
 from iubledger.aggregates.atkomst import ATKOMSTLOGG_ID, Identitetsatkomst
 from iubledger.policies.crypto import SealError, open_seal
 from iubledger.policies.textscan import Kind, scan
@@ -34,11 +33,7 @@ def recover(
     _check_reason(skal, opened)
     utfall = "oppnad" if refusal is None else refusal.problems[0].code
     with ledger.locked() as (session, locked):
-        logg: Identitetsatkomst
-        try:
-            logg = ledger.repository.get(ATKOMSTLOGG_ID)
-        except AggregateNotFoundError:
-            logg = Identitetsatkomst()
+        logg = atkomst.logg(ledger.repository)
         logg.registrera(
             roll=roll, nyckel_id=nyckel_id, deltagande=str(deltagande), skal=skal, utfall=utfall
         )

@@ -345,22 +345,30 @@ async def identity_form(request: Request) -> Response:
 @router.post("/admin/identitet")
 async def identity_recover(request: Request) -> Response:
     user = signed_in(request, "recover_identity")
+    form = await _reasoned(request, "uppslaget", "att uppslaget registreras i loggen med ditt skäl")
+    if isinstance(form, str):
+        return page(
+            request, "identitet.html", 422, titel="Identitetsuppslag", fel=form, opened=None
+        )
+    opened = await call(service(request).recover_identity, user.key(), *form)
+    return page(request, "identitet.html", titel="Identitetsuppslag", fel=None, opened=opened)
+
+
+async def _reasoned(request: Request, vad: str, bekraftelse: str) -> tuple[UUID, str] | str:
+    """A form naming a participation with a reason and a confirmation (CSRF checked):
+    the participation and the reason, or what is missing, in words."""
     form = await request.form()
     auth.check_csrf(request, form.get("csrf"))
     skal = str(form.get("skal") or "").strip()
-    fel = None
     try:
         deltagande = UUID(str(form.get("deltagande") or "").strip())
     except ValueError:
-        fel = "Ange deltagandets id (ett UUID)."
-    if fel is None and len(skal) < 10:
-        fel = "Ange skälet till uppslaget (minst 10 tecken); det registreras och visas för tillsyn."
-    if fel is None and form.get("bekraftar") != "ja":
-        fel = "Bekräfta att uppslaget registreras i loggen med ditt skäl."
-    if fel is not None:
-        return page(request, "identitet.html", 422, titel="Identitetsuppslag", fel=fel, opened=None)
-    opened = await call(service(request).recover_identity, user.key(), deltagande, skal)
-    return page(request, "identitet.html", titel="Identitetsuppslag", fel=None, opened=opened)
+        return "Ange deltagandets id (ett UUID)."
+    if len(skal) < 10:
+        return f"Ange skälet till {vad} (minst 10 tecken); det registreras och visas för tillsyn."
+    if form.get("bekraftar") != "ja":
+        return f"Bekräfta {bekraftelse}."
+    return deltagande, skal
 
 
 @router.get("/admin/gallring")
@@ -374,21 +382,10 @@ async def shred(request: Request) -> Response:
     """Gallring of one participation (14 kap. 3 § SoL): a reason and a confirmation, then
     the service records it in the ledger before the keys are deleted."""
     user = signed_in(request, "shred_identity")
-    form = await request.form()
-    auth.check_csrf(request, form.get("csrf"))
-    skal = str(form.get("skal") or "").strip()
-    fel = None
-    try:
-        deltagande = UUID(str(form.get("deltagande") or "").strip())
-    except ValueError:
-        fel = "Ange deltagandets id (ett UUID)."
-    if fel is None and len(skal) < 10:
-        fel = (
-            "Ange skälet till gallringen (minst 10 tecken); det registreras och visas för tillsyn."
-        )
-    if fel is None and form.get("bekraftar") != "ja":
-        fel = "Bekräfta att gallringen inte kan ångras och att den registreras i loggen."
-    if fel is not None:
-        return page(request, "gallring.html", 422, titel="Gallring", fel=fel, gallrad=None)
-    done = await call(service(request).shred_identity, user.key(), deltagande, skal)
+    form = await _reasoned(
+        request, "gallringen", "att gallringen inte kan ångras och att den registreras i loggen"
+    )
+    if isinstance(form, str):
+        return page(request, "gallring.html", 422, titel="Gallring", fel=form, gallrad=None)
+    done = await call(service(request).shred_identity, user.key(), *form)
     return page(request, "gallring.html", titel="Gallring", fel=None, gallrad=done)
