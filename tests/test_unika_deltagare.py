@@ -60,7 +60,10 @@ def participation(ledger: Ledger, pnr: str, day: str, *sessions: str) -> None:
         send(ledger, "tillfalle", s, **link)
 
 
-def unique(ledger: Ledger, fran: date = date(2025, 8, 1), till: date = date(2025, 12, 31)) -> int:
+def unique(ledger: Ledger, fran: date = date(2025, 1, 1), till: date = date(2025, 12, 31)) -> int:
+    """Unique participants over a window; exact within one calendar period (here the year
+    2025 by default): under 14 kap. 3 § they are counted from the facts each record
+    carries, so over several periods a person counts once in each (docs/guarantees.md)."""
     runner.catch_up(ledger, Participation(), ledger.transaction)
     with ledger.transaction() as session:
         return F.load(session, fran, till, {INSATS}).unique[INSATS]
