@@ -38,6 +38,7 @@ from iubledger.services import append, decisions, export, gallring, identity
 from iubledger.services.integrity import verify
 from iubledger.store.keys import KeyStore
 from iubledger.store.ledger import Ledger
+from test_g8_unlinkable import CODED as CODED_UNLINKED
 
 INSATS = "alingsas/3.4.6"
 UTFORARE = "socialmedicinsk-mottagning"
@@ -45,31 +46,12 @@ SKAL = "Gallringsfristen enligt dokumenthanteringsplanen har löpt ut"
 START = date(2026, 1, 12)
 
 #: What records may share: the decision stamp, the insats and the event's coded facts
-#: (type, date, gender, age band, the derived follow-up facts). Anything else must be
-#: unique to its record.
-CODED = {
-    "type",
-    "insats",
-    "utforare",
-    "datum",
-    "policy_version",
-    "beslut.id",
-    "beslut.version",
-    "beslut.regim",
-    "beslut.paragraf",
-    "deltagare.kon",
-    "deltagare.aldersgrupp",
-    "informerad_om_ansokan",
-    "utfall",
-    "maende",
-    "orsak",
-    "samtycke.vardnadshavare",
-    "samtycke.barnet_vill",
-    "redigering.falt",
-    "redigering.atgard",
+#: (type, date, gender, age band, the derived follow-up facts) — those of the regimes that
+#: link nothing, less their visit counts, plus the facts derived under 14 kap. 3 § and the
+#: record's own frame (its time is its date's midnight, every record is version 1).
+CODED = (CODED_UNLINKED - {"besok_nr", "antal_besok", "maende_forandring"}) | {
     "aterkommande",
     "ny_i_period",
-    # the record's own frame: its time is its date's midnight, every record is version 1
     "tidpunkt",
     "version",
     "aggregat",
