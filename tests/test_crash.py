@@ -47,7 +47,6 @@ from iubledger.cli import app
 from iubledger.config import resolve
 from iubledger.projections import runner
 from iubledger.projections.deltagande import Participation, matt
-from iubledger.schemas.base import Rejected
 from iubledger.schemas.beslut import BeslutsFil
 from iubledger.services import append, decisions, integrity, reports
 from iubledger.services.integrity import verify
@@ -279,17 +278,7 @@ def test_killed_workers_leave_a_whole_store(opened: tuple[Any, Ledger], tmp_path
 
         stored = check_store(ledger, acked)
         # Send the trial's lines again, as a client that lost its connection would.
-        again = {}
-        for i, line in part:
-            try:
-                again[i] = append.event(ledger, line)
-            except Rejected as e:
-                if i in acked or e.problems[0].code != "okant_deltagande":
-                    raise
-                # Known window, documented in docs/guarantees.md: a worker killed after the
-                # database commit and before the key-store write loses a participation's
-                # course under 14 kap. 3 §; its next follow-up is refused.
-                pytest.xfail("course lost between the database commit and the key store")
+        again = {i: append.event(ledger, line) for i, line in part}
         for i in acked.keys() & again.keys():
             assert resent(again[i], acked[i]), "a client id gave another result after the crash"
         everything.update(again)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import copy
 import json
-import sqlite3
 import uuid
 from collections.abc import Iterator
 from datetime import date
@@ -25,6 +24,7 @@ from iubledger.schemas.base import Rejected
 from iubledger.schemas.beslut import Regim
 from iubledger.schemas.period import label
 from iubledger.services import append, decisions, identity
+from iubledger.store import kurs
 from iubledger.store.keys import KeyStore
 from iubledger.store.ledger import Ledger
 
@@ -100,13 +100,12 @@ def ledger(tmp_path: Path) -> Iterator[Ledger]:
 
 def posts(ledger: Ledger) -> dict[str, list[dict[str, Any]]]:
     """Participation id → its posts, in log order: a participation under 14 kap. 3 § by
-    the records its course in the key store lists, any other by its stream (the opening
+    the records its course lists, any other by its stream (the opening
     record's id for a record that links nothing)."""
     own: dict[str, str] = {}
-    with sqlite3.connect(ledger.settings.key_dir / "keystore.sqlite") as con:
-        for pid, data in con.execute("SELECT deltagande, data FROM forlopp"):
-            own.update({r: pid for r in json.loads(data)["poster"]})
-    con.close()
+    with ledger.transaction() as session:
+        for pid, course in kurs.opened(session, ledger.keys):
+            own.update({r: pid for r in course.poster})
     out: dict[str, list[dict[str, Any]]] = {}
     for _, e in ledger.records():
         if hasattr(e, "post"):

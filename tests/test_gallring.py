@@ -32,10 +32,11 @@ from identities import personnummer
 from iubledger import catalogs
 from iubledger.cli import app
 from iubledger.config import resolve
-from iubledger.policies.crypto import UPPSLAG_PERSON, keyed_hash
+from iubledger.policies.crypto import UPPSLAG_PERSON, SealError, keyed_hash, open_seal
 from iubledger.schemas.base import Rejected
 from iubledger.services import append, decisions, export, gallring, identity
 from iubledger.services.integrity import verify
+from iubledger.store import kurs
 from iubledger.store.keys import KeyStore
 from iubledger.store.ledger import Ledger
 from test_g8_unlinkable import CODED as CODED_UNLINKED
@@ -148,9 +149,10 @@ def linking(record: dict[str, Any]) -> set[str]:
 
 
 def records_of(ledger: Ledger, pid: UUID) -> set[str]:
-    course = ledger.keys.course(str(pid))
+    with ledger.transaction() as session:
+        course = kurs.course(session, ledger.keys, str(pid))
     assert course is not None
-    return set(course["poster"])
+    return set(course.poster)
 
 
 # -- the log links nothing after gallring -------------------------------------------------
@@ -205,7 +207,12 @@ def test_after_gallring_nothing_links_the_persons_records(
             assert [r for r in gone if r.encode() in keystore] == []
             with sqlite3.connect(Path(tmp) / "ledger.sqlite") as con:
                 results = [r for (r,) in con.execute("SELECT resultat FROM iub_klient_id")]
+                beside = [d for (d,) in con.execute("SELECT data FROM iub_kurs")]
+                beside += [d for (d,) in con.execute("SELECT data FROM iub_person")]
             con.close()
+            # Beside the log: no course or person entry opens, under any key left, to
+            # anything that names a gallrad record.
+            assert not any(gone & set(opened) for opened in openable(Path(tmp), beside))
             assert all(sum(r in res for r in gone) <= 1 for res in results)
             # The person's other participations still open (only that subject is gone).
             for pid in mine[target]:
@@ -214,6 +221,24 @@ def test_after_gallring_nothing_links_the_persons_records(
             assert verify(ledger).ok
         finally:
             ledger.close()
+
+
+def openable(root: Path, sealed: list[str]) -> Iterator[str]:
+    """Every string inside any of these seals that opens under a key left in the key store
+    (as a course or as a person entry)."""
+    with sqlite3.connect(root / "keys" / "keystore.sqlite") as con:
+        keys = [bytes(k) for (k,) in con.execute("SELECT nyckel FROM subjektnyckel")]
+        keys += [bytes(k) for (k,) in con.execute("SELECT nyckel FROM personnyckel")]
+        keys += [bytes(k) for (k,) in con.execute("SELECT nyckel FROM namndnyckel")]
+    con.close()
+    for data in sealed:
+        for key in keys:
+            for label in ("iub-kurs", "iub-person"):
+                try:
+                    opened = open_seal(key, label, data)
+                except SealError:
+                    continue
+                yield from (str(v) for _, v in leaves(opened))
 
 
 def test_records_of_one_participation_share_nothing_even_before_gallring(
@@ -254,6 +279,7 @@ def test_brute_force_over_the_birth_date_finds_nothing(ledger: Ledger, tmp_path:
     with sqlite3.connect(root / "keys" / "keystore.sqlite") as con:
         keys = [bytes(k) for (k,) in con.execute("SELECT nyckel FROM namndnyckel")]
         keys += [bytes(k) for (k,) in con.execute("SELECT nyckel FROM subjektnyckel")]
+        keys += [bytes(k) for (k,) in con.execute("SELECT nyckel FROM personnyckel")]
     con.close()
     assert len(keys) >= 3
     stored = b"".join(f.read_bytes() for f in sorted(root.glob("ledger.sqlite*")))

@@ -85,12 +85,12 @@ def batch(
             mac_key,
         )
         if work.events:
-            work.keys.persist()  # before the records that are sealed with them
+            work.keys.persist()  # before the records and courses that are sealed with them
+            work.kurser.flush()
             positions = ledger.write(session, locked.tree, *work.events)
             for _, stored_result, first, result in work.klient:
                 stored_result["position"] = result["position"] = positions[first]
             stored.store_results(session, work.klient, mac_key)
-    work.keys.persist_links()  # after the records it names are committed
     ledger.remember(work.aggregates.values())
     return out
 
@@ -155,7 +155,7 @@ def _stage(ledger: Ledger, work: Work, line: Parsed) -> dict[str, Any]:
     if (
         insats.dokumentation.regim in linked.REGIMER
         and not group
-        and (ref is None or linked.course(work.keys, ref) is not None)
+        and (ref is None or work.kurser.get(str(ref)) is not None)
     ):
         return linked.stage(work, line, version, ref)
     agg = _participation(ledger, work, line, sealing=insats.dokumentation.regim in linked.REGIMER)

@@ -1,11 +1,13 @@
 """Gallring under 14 kap. 3 § SoL (G3): a recorded act that forgets.
 
-Gallring of a participation deletes its subject key (its seals can never be opened), its
-course in the key store (which records are its own) and the person's look-up entry (which
-links the person's participations); it is recorded in the ledger first — who, when, which
-participation, why, by which rule — in the log of identity access that tillsyn reads. The
-record holds no identity value. After it, a follow-up naming the participation is refused
-and a new participation of the same person starts a new subject.
+Gallring of a participation is recorded in the ledger — who, when, which participation,
+why, by which rule — in the log of identity access that tillsyn reads, in the transaction
+that deletes its course (which records are its own) and its person's entry (what links the
+person's participations); then its subject key (its seals can never be opened) and the
+person's key and look-up are deleted from the key store. The record holds no identity
+value. A gallring cut short between the two steps is completed by running it again. After
+it, a follow-up naming the participation is refused and a new participation of the same
+person starts a new subject.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from iubledger.aggregates.atkomst import ATKOMSTLOGG_ID, Identitetsatkomst
 from iubledger.policies.textscan import scan
 from iubledger.schemas.base import Rejected
 from iubledger.schemas.post import post_of
+from iubledger.store import kurs as kept
 from iubledger.store.ledger import Ledger
 
 
@@ -59,28 +62,33 @@ def shred(
     regel: str | None = None,
     tick: Callable[[int], None] = lambda n: None,
 ) -> int:
-    """Gallring of these participations: recorded in the ledger first (one record each, in
-    one transaction), then their keys, courses and look-ups deleted. How many had a key or
-    a course to delete. Raises Rejected for an unknown participation or one already
-    gallrad; nothing is recorded then."""
+    """Gallring of these participations: recorded in the ledger with their courses and
+    person entries deleted (one transaction), then their keys deleted. How many had a key
+    to delete. Raises Rejected for an unknown participation or one already gallrad (one
+    whose keys a gallring cut short left behind is completed); nothing is recorded then."""
     checked_reason(skal)
     done_before = gallrade(ledger)
     for d in deltaganden:
-        if str(d) in done_before:
+        remains = ledger.keys.subject_key(str(d)) is not None
+        if str(d) in done_before and not remains:
             raise Rejected.one(
                 "redan_gallrad", "deltagande", "the participation is already gallrad"
             )
-        if ledger.keys.course(str(d)) is None and not _logged(ledger, d):
+        if not remains and not _logged(ledger, d):
             raise Rejected.one("okant_deltagande", "deltagande", "no such participation")
     with ledger.locked() as (session, locked):
         logg = atkomst.logg(ledger.repository)
         for d in deltaganden:
-            logg.gallra(roll=roll, nyckel_id=nyckel_id, deltagande=str(d), skal=skal, regel=regel)
+            kept.forget(session, str(d), ledger.keys.person_of(str(d)))
+            if str(d) not in done_before:
+                logg.gallra(
+                    roll=roll, nyckel_id=nyckel_id, deltagande=str(d), skal=skal, regel=regel
+                )
         ledger.write(session, locked.tree, logg)
     done = 0
     for d in deltaganden:
-        had_course = ledger.keys.course(str(d)) is not None
-        done += ledger.keys.shred(str(d)) or had_course
+        done += ledger.keys.subject_key(str(d)) is not None
+        ledger.keys.shred(str(d))
         tick(1)
     return done
 
@@ -105,11 +113,12 @@ class Urval:
 
 
 def selected(ledger: Ledger, urval: Urval) -> list[UUID]:
-    """The participations kept in the key store that the rule selects, oldest first."""
+    """The participations whose courses are kept that the rule selects, oldest first."""
     fore = urval.fore.isoformat()
-    found = [
-        (data["senast"], UUID(deltagande))
-        for deltagande, data in ledger.keys.courses().items()
-        if data["insats"] in urval.insatser and data["senast"] < fore
-    ]
+    with ledger.transaction() as session:
+        found = [
+            (k.senast, UUID(deltagande))
+            for deltagande, k in kept.opened(session, ledger.keys)
+            if k.insats in urval.insatser and k.senast < fore
+        ]
     return [d for _, d in sorted(found)]

@@ -14,6 +14,7 @@ from iubledger.policies.textscan import Kind, scan
 from iubledger.schemas.base import Rejected
 from iubledger.schemas.post import post_of
 from iubledger.services import gallring
+from iubledger.store import kurs as kept
 from iubledger.store.ledger import Ledger
 
 
@@ -80,11 +81,12 @@ def _check_reason(skal: str, opened: dict[str, Any]) -> None:
 
 def open_sealed(ledger: Ledger, deltagande: UUID) -> dict[str, Any]:
     """Open the sealed identity of a participation (full_14_3, deltagardata names): its
-    records are found through its course in the key store, or as a stream in the log for
+    records are found through its course (`store/kurs.py`), or as a stream in the log for
     one begun before the key store kept courses. Raises Rejected when there is none, or
     when gallring deleted the key (G3)."""
-    kurs = ledger.keys.course(str(deltagande))
-    ids = [deltagande] if kurs is None else [UUID(p) for p in kurs["poster"]]
+    with ledger.transaction() as session:
+        kurs = kept.course(session, ledger.keys, str(deltagande))
+    ids = [deltagande] if kurs is None else [UUID(p) for p in kurs.poster]
     posts = [p for i in ids for e in ledger.events.get(i) if (p := post_of(e)) is not None]
     seals = [p.forsegling for p in posts if p.forsegling is not None]
     if not posts:

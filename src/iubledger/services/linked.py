@@ -4,23 +4,23 @@ deltagardata) while the log links nothing once gallring has run (G2, G3).
 Every event is its own record (an `Anonympost`: random id, one event); its identity is
 sealed under the participation's subject key, bound to a label of the seal's own. What
 connects a participation's records — its course, the ids of its records — and what links
-a person's participations — the keyed look-up of the personnummer — live in the key store
-(`store/keys.py`), never in the log. Each record carries instead the facts the follow-up
-needs, derived now: at start whether the person is a returning participant of the insats,
-and on every record after contact the calendar periods in which it is the person's first
-(so unique participants are counted exactly per calendar period from the log alone).
-Gallring deletes the subject key, the course and the look-up entry.
+a person's participations live beside the log, never in it (`store/kurs.py`): written in
+the transaction that stores the records, sealed under keys in the key store, found by the
+participation id or a random person id; the keyed look-up of the personnummer is in the key
+store. Each record carries instead the facts the follow-up needs, derived now: at start
+whether the person is a returning participant of the insats, and on every record after
+contact the calendar periods in which it is the person's first (so unique participants are
+counted exactly per calendar period from the log alone). Gallring deletes the keys: what is
+left of the course and the person's entry cannot be read, and nothing links the records.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
 from iubledger.aggregates.deltagande import Anonympost
-from iubledger.aggregates.forlopp import Forlopp
 from iubledger.decisions.index import Version
 from iubledger.decisions.start import check_start, check_tillfalle, check_villkorskontroll
 from iubledger.policies.common import referral
@@ -32,34 +32,11 @@ from iubledger.schemas.beslut import Regim
 from iubledger.schemas.handelser import FOLJER_DELTAGANDE
 from iubledger.schemas.villkor import Utfall
 from iubledger.store.batch import Parsed, Work
-from iubledger.store.keys import PendingKeys
+from iubledger.store.kurs import Kurs, Kurser
 from iubledger.store.lank import Lank, Lankar, idle_until
 
-#: The regimes whose courses live in the key store.
+#: The regimes whose courses are kept sealed beside the log.
 REGIMER = frozenset({Regim.full_14_3, Regim.deltagardata})
-
-
-@dataclass
-class Kurs(Forlopp):
-    """One participation's course, in the key store: what the next event is checked
-    against, the ids of its records (for identity recovery and gallring), the person's
-    look-up (hex, full_14_3 with a personnummer) and, without one, the days it was active."""
-
-    insats: str
-    typer: list[str] = field(default_factory=list)
-    villkor_utfall: str | None = None
-    startdatum: str | None = None
-    poster: list[str] = field(default_factory=list)
-    person: str | None = None
-    dagar: list[str] = field(default_factory=list)
-    #: The latest date documented (for gallring by rule, after a retention period).
-    senast: str = ""
-
-
-def course(keys: PendingKeys, deltagande: UUID) -> Kurs | None:
-    """The course of a participation kept in the key store (None: none, or gallrad)."""
-    data = keys.course(str(deltagande))
-    return None if data is None else Kurs(**data)
 
 
 def stage(work: Work, line: Parsed, version: Version, ref: UUID | None) -> dict[str, Any]:
@@ -69,7 +46,7 @@ def stage(work: Work, line: Parsed, version: Version, ref: UUID | None) -> dict[
     insats = version.insats
     if h.besokskod is not None:
         raise Rejected.one("okand_besokskod", "besokskod", "no such besökskod")
-    kurs = None if ref is None else course(work.keys, ref)
+    kurs = None if ref is None else work.kurser.get(str(ref))
     if kurs is not None:
         kurs.kan_folja(h.type, h.insats, h.datum)
         if h.type == "tillfalle":
@@ -87,17 +64,17 @@ def stage(work: Work, line: Parsed, version: Version, ref: UUID | None) -> dict[
         if h.utfall is Utfall.oklart:
             extra.append(referral(post))
 
+    work.keys.subject_key_for(deltagande)  # seals the course
     # Nothing can refuse the event now.
     work.keys.keep()
     opens = kurs is None
     if kurs is None:
         kurs = Kurs(insats=h.insats)
-    if kurs.person is None and dok.uppslag is not None:
-        kurs.person = dok.uppslag.hex()
-    _derive(work.keys, kurs, post, h.datum)
+    _person(work, deltagande, kurs, dok.uppslag)
+    _derive(work.kurser, kurs, post, h.datum)
     records = [Anonympost.registrera(p, period.moment(p["datum"])) for p in (post, *extra)]
     kurs.poster += [str(r.id) for r in records]
-    work.keys.set_course(deltagande, asdict(kurs))
+    work.kurser.set(deltagande, kurs)
     answer = {"event_id": f"{records[0].id}/1", "position": None, "deltagande": deltagande}
     # Only the opening line's stored result names the participation (a follow-up may name
     # it by that line's client id); a follow-up's stored result would link its record.
@@ -114,7 +91,7 @@ def hand_over(work: Work, line: Parsed, months: int) -> None:
     if ref is None and line.opened_by is not None:
         opened = work.results.get(line.opened_by) or {}
         ref = UUID(opened["deltagande"]) if "deltagande" in opened else None
-    kurs = None if ref is None else course(work.keys, ref)
+    kurs = None if ref is None else work.kurser.get(str(ref))
     if kurs is None:
         return
     lankar = Lankar(work.session, work.keys)
@@ -133,25 +110,35 @@ def hand_over(work: Work, line: Parsed, months: int) -> None:
     lankar.save(lank, keys, idle_until(datetime.now(UTC).date(), months))
 
 
-def _derive(keys: PendingKeys, kurs: Kurs, post: dict[str, Any], datum: date) -> None:
+def _person(work: Work, deltagande: str, kurs: Kurs, uppslag: bytes | None) -> None:
+    """The person the participation documents, found by the keyed look-up of the
+    personnummer; one forgotten by the gallring of another of their participations is
+    found (or made) anew."""
+    if kurs.person is not None and work.keys.person_key(kurs.person) is None:
+        kurs.person = None
+    if kurs.person is None and uppslag is not None:
+        kurs.person = work.keys.person_for(uppslag)
+        work.keys.link(deltagande, kurs.person)
+
+
+def _derive(kurser: Kurser, kurs: Kurs, post: dict[str, Any], datum: date) -> None:
     """Take the event into the course and add the facts that replace a link: at start,
     whether the person returns to the insats; after contact, the calendar periods in which
     this is the person's first record (unique participants, 14 kap. 3 § SoL follow-up)."""
     kurs.folj(post)
     kurs.senast = max(kurs.senast, datum.isoformat())
     typ = post["type"]
-    entry: dict[str, Any] = {}
-    if kurs.person is not None:
-        entry = keys.person(bytes.fromhex(kurs.person)) or {"startade": {}, "dagar": {}}
-        dagar: list[str] = entry["dagar"].setdefault(kurs.insats, [])
+    person = None if kurs.person is None else kurser.person(kurs.person)
+    if person is not None:
+        dagar = person.dagar.setdefault(kurs.insats, [])
         dagar += [d for d in kurs.dagar if d not in dagar]  # before the person was known
         kurs.dagar = []
     else:
         dagar = kurs.dagar
-    if typ == "start" and kurs.person is not None:
-        startade = entry["startade"].get(kurs.insats, 0)
+    if typ == "start" and person is not None:
+        startade = person.startade.get(kurs.insats, 0)
         post["aterkommande"] = startade > 0
-        entry["startade"][kurs.insats] = startade + 1
+        person.startade[kurs.insats] = startade + 1
     if typ != "kontakt":
         earlier = [date.fromisoformat(d) for d in dagar]
         ny = [
@@ -163,5 +150,5 @@ def _derive(keys: PendingKeys, kurs: Kurs, post: dict[str, Any], datum: date) ->
             post["ny_i_period"] = ny
         if datum.isoformat() not in dagar:
             dagar.append(datum.isoformat())
-    if kurs.person is not None:
-        keys.set_person(bytes.fromhex(kurs.person), entry)
+    if kurs.person is not None and person is not None:
+        kurser.set_person(kurs.person, person)

@@ -2,8 +2,8 @@
 
 Read once per batch under the log's write lock: the stored results of the lines' client
 ids and the stored versions of the participations they name. Lines are then checked and
-staged in memory, in order, and the batch's records, Merkle nodes, idempotency rows and
-subject keys are written once at the end (14 kap. 3 § SoL documentation, G5, G6).
+staged in memory, in order, and the batch's records, Merkle nodes, idempotency rows,
+courses and subject keys are written once at the end (14 kap. 3 § SoL documentation, G5, G6).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from iubledger.schemas.base import Rejected
 from iubledger.schemas.handelser import UtforarHandelse
 from iubledger.store import tables
 from iubledger.store.keys import PendingKeys
+from iubledger.store.kurs import Kurser
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,11 @@ class Work:
     events: list[Any] = field(default_factory=list)
     #: Per accepted line: client-id key, result as stored, first record, result as answered.
     klient: list[tuple[bytes, dict[str, Any], int, dict[str, Any]]] = field(default_factory=list)
+    #: The courses kept beside the log (14 kap. 3 §) that the lines read and change.
+    kurser: Kurser = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.kurser = Kurser(self.session, self.keys)
 
     def stage(
         self,

@@ -4,11 +4,12 @@ G2: keys per nämnd and purpose never enter the event store. G3: one key per sub
 (participation) seals identity under 14 kap. 3 § SoL; deleting it (gallring) makes the
 sealed data unrecoverable while the log still verifies.
 
-Linkage lives here too, never in the log: the course of each participation documented
-under 14 kap. 3 § (which records are its own) and the keyed look-up from a personnummer to
-what the person's earlier participations imply (new or returning participant). Gallring
-deletes a participation's key, course and look-up entry; the keystore overwrites deleted
-rows (secure_delete), so nothing links the records it leaves in the log.
+The keyed look-up of a person lives here too, never in the log: from a personnummer (keyed
+hash per nämnd) to a random person id and the key that seals what the person's
+participations imply (`store/kurs.py`), and from each participation to its person.
+Gallring deletes a participation's subject key and its person's key and look-up; the
+keystore overwrites deleted rows (secure_delete), so nothing is left that links the records
+it leaves in the log, or opens what the database still holds of their courses.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 import nacl.signing
 import nacl.utils
@@ -40,9 +42,13 @@ _SCHEMA = (
     " namnd TEXT NOT NULL, syfte TEXT NOT NULL, nyckel BLOB NOT NULL,"
     " PRIMARY KEY (namnd, syfte));"
     "CREATE TABLE IF NOT EXISTS subjektnyckel (subjekt TEXT PRIMARY KEY, nyckel BLOB NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS forlopp (deltagande TEXT PRIMARY KEY, data TEXT NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS person (nyckel BLOB PRIMARY KEY, data TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS personnyckel ("
+    " uppslag BLOB PRIMARY KEY, id TEXT NOT NULL UNIQUE, nyckel BLOB NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS deltagarperson (subjekt TEXT PRIMARY KEY, person TEXT NOT NULL);"
 )
+#: The tables in which an earlier version kept courses and person entries (moved into the
+#: database by `store/kurs.migrate`).
+_LEGACY = ("forlopp", "person")
 
 
 class KeyCustodyError(RuntimeError):
@@ -196,23 +202,22 @@ class KeyStore:
     def add_subject_keys(
         self,
         keys: dict[str, bytes],
-        courses: dict[str, dict[str, Any]] | None = None,
-        persons: dict[bytes, dict[str, Any]] | None = None,
+        persons: dict[bytes, tuple[str, bytes]] | None = None,
+        links: dict[str, str] | None = None,
     ) -> None:
-        """Store new subjects' sealing keys (never replacing one), and the courses and
-        look-up entries a transaction of appends changed, in one transaction (14 kap. 3 §
-        SoL, G3)."""
+        """Store new subjects' sealing keys (never replacing one), new persons (look-up →
+        id and key) and which person each participation documents, in one transaction
+        (14 kap. 3 § SoL, G3)."""
         with self._locked() as db:
             db.execute("BEGIN IMMEDIATE")
             try:
                 db.executemany("INSERT INTO subjektnyckel VALUES (?, ?)", keys.items())
                 db.executemany(
-                    "INSERT OR REPLACE INTO forlopp VALUES (?, ?)",
-                    [(k, json.dumps(v)) for k, v in (courses or {}).items()],
+                    "INSERT INTO personnyckel VALUES (?, ?, ?)",
+                    [(u, i, k) for u, (i, k) in (persons or {}).items()],
                 )
                 db.executemany(
-                    "INSERT OR REPLACE INTO person VALUES (?, ?)",
-                    [(k, json.dumps(v)) for k, v in (persons or {}).items()],
+                    "INSERT OR REPLACE INTO deltagarperson VALUES (?, ?)", (links or {}).items()
                 )
                 db.execute("COMMIT")
             except BaseException:
@@ -222,26 +227,47 @@ class KeyStore:
                     db.execute("ROLLBACK")
                 raise
 
-    def course(self, deltagande: str) -> dict[str, Any] | None:
-        """The course of a participation documented under 14 kap. 3 § (None: no such, or
-        gallrad)."""
+    def person(self, uppslag: bytes) -> str | None:
+        """The id of the person with this keyed look-up, if known."""
+        with self._locked() as db:
+            row = db.execute("SELECT id FROM personnyckel WHERE uppslag = ?", (uppslag,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def person_of(self, subjekt: str) -> str | None:
+        """The id of the person a participation documents, if any."""
         with self._locked() as db:
             row = db.execute(
-                "SELECT data FROM forlopp WHERE deltagande = ?", (deltagande,)
+                "SELECT person FROM deltagarperson WHERE subjekt = ?", (subjekt,)
             ).fetchone()
-        return None if row is None else dict(json.loads(row[0]))
+        return None if row is None else str(row[0])
 
-    def courses(self) -> dict[str, dict[str, Any]]:
-        """Every course kept, by participation (for gallring by rule)."""
+    def person_key(self, id: str) -> bytes | None:
+        """The key that seals a person's entry (None: no such person, or forgotten)."""
         with self._locked() as db:
-            rows = db.execute("SELECT deltagande, data FROM forlopp").fetchall()
-        return {k: dict(json.loads(v)) for k, v in rows}
+            row = db.execute("SELECT nyckel FROM personnyckel WHERE id = ?", (id,)).fetchone()
+        return None if row is None else bytes(row[0])
 
-    def person(self, nyckel: bytes) -> dict[str, Any] | None:
-        """What a person's earlier participations imply, found by the keyed look-up."""
+    def legacy_links(self) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]] | None:
+        """The courses and person entries (by look-up, hex) an earlier version kept here,
+        or None when there are no such tables (or no keystore: a store opened to verify)."""
+        if not self._db_path.exists():
+            return None
         with self._locked() as db:
-            row = db.execute("SELECT data FROM person WHERE nyckel = ?", (nyckel,)).fetchone()
-        return None if row is None else dict(json.loads(row[0]))
+            names = {r[0] for r in db.execute("SELECT name FROM sqlite_master")}
+            if not set(_LEGACY) & names:
+                return None
+            courses = db.execute("SELECT deltagande, data FROM forlopp").fetchall()
+            persons = db.execute("SELECT nyckel, data FROM person").fetchall()
+        return (
+            {str(k): dict(json.loads(v)) for k, v in courses},
+            {bytes(k).hex(): dict(json.loads(v)) for k, v in persons},
+        )
+
+    def drop_legacy_links(self) -> None:
+        """Drop the earlier version's tables, once their content is in the database."""
+        with self._locked() as db:
+            for name in _LEGACY:
+                db.execute(f"DROP TABLE IF EXISTS {name}")
 
     def subject_key(self, subjekt: str) -> bytes | None:
         with self._locked() as db:
@@ -263,76 +289,82 @@ class KeyStore:
             row = db.execute("SELECT 1 FROM aterkallad WHERE nyckel_id = ?", (nyckel_id,))
             return row.fetchone() is not None
 
-    def shred(self, subjekt: str) -> bool:
-        """Gallring (G3): delete the subject key, the participation's course and the
-        person's look-up entry in one transaction; its seals can never be opened again and
-        nothing outside the log links its records. Whether there was a key."""
+    def shred(self, subjekt: str) -> None:
+        """Gallring (G3): delete the subject key and the key and look-up of the person the
+        participation documents, in one transaction; its seals and whatever is left of its
+        course can never be opened again, and nothing links the person to it."""
         with self._locked() as db:
             db.execute("BEGIN IMMEDIATE")
             try:
                 row = db.execute(
-                    "SELECT data FROM forlopp WHERE deltagande = ?", (subjekt,)
+                    "SELECT person FROM deltagarperson WHERE subjekt = ?", (subjekt,)
                 ).fetchone()
-                person = None if row is None else json.loads(row[0]).get("person")
-                if person is not None:
-                    db.execute("DELETE FROM person WHERE nyckel = ?", (bytes.fromhex(person),))
-                db.execute("DELETE FROM forlopp WHERE deltagande = ?", (subjekt,))
-                deleted = db.execute(
-                    "DELETE FROM subjektnyckel WHERE subjekt = ?", (subjekt,)
-                ).rowcount
+                person = None if row is None else str(row[0])
+                db.execute("DELETE FROM personnyckel WHERE id = ?", (person,))
+                db.execute("DELETE FROM deltagarperson WHERE person = ?", (person,))
+                db.execute("DELETE FROM deltagarperson WHERE subjekt = ?", (subjekt,))
+                db.execute("DELETE FROM subjektnyckel WHERE subjekt = ?", (subjekt,))
                 db.execute("COMMIT")
             except BaseException:
                 if db.in_transaction:
                     db.execute("ROLLBACK")
                 raise
-        return deleted > 0
 
 
 _REVOKED = "CREATE TABLE IF NOT EXISTS aterkallad (nyckel_id TEXT PRIMARY KEY)"
 
 
 class PendingKeys:
-    """Subject keys, courses and look-up entries made for events that may still be
-    refused. A line's new keys are `kept` once nothing can refuse it and written by
-    `persist` (once per transaction of appends); a refused line's keys are `dropped`, so
-    it leaves no key behind. Courses and look-up entries are set only once nothing can
-    refuse the line."""
+    """Keys made for events that may still be refused, and the persons made and linked by
+    them. A line's new subject keys are `kept` once nothing can refuse it and written by
+    `persist` (once per transaction of appends, before its records); a refused line's are
+    `dropped`, so it leaves no key behind. Persons are made and linked only once nothing
+    can refuse the line."""
 
     def __init__(self, store: KeyStore):
         self._store = store
         self._new: dict[str, bytes] = {}
         self._kept: dict[str, bytes] = {}
-        self._courses: dict[str, dict[str, Any]] = {}
-        self._persons: dict[bytes, dict[str, Any]] = {}
+        self._persons: dict[bytes, tuple[str, bytes]] = {}
+        self._links: dict[str, str] = {}
 
     def namnd_key(self, namnd: str, syfte: str) -> bytes:
         return self._store.namnd_key(namnd, syfte)
 
-    def subject_key_for(self, subjekt: str) -> bytes:
+    def subject_key(self, subjekt: str) -> bytes | None:
         for pending in (self._new, self._kept):
             if subjekt in pending:
                 return pending[subjekt]
-        existing = self._store.subject_key(subjekt)
+        return self._store.subject_key(subjekt)
+
+    def subject_key_for(self, subjekt: str) -> bytes:
+        existing = self.subject_key(subjekt)
         if existing is not None:
             return existing
         self._new[subjekt] = nacl.utils.random(KEY_BYTES)
         return self._new[subjekt]
 
-    def course(self, deltagande: str) -> dict[str, Any] | None:
-        if deltagande in self._courses:
-            return self._courses[deltagande]
-        return self._store.course(deltagande)
+    def person_for(self, uppslag: bytes) -> str:
+        """The id of the person with this keyed look-up; a new person (id and key) when
+        none is known."""
+        if uppslag in self._persons:
+            return self._persons[uppslag][0]
+        known = self._store.person(uppslag)
+        if known is not None:
+            return known
+        id = str(uuid4())
+        self._persons[uppslag] = (id, nacl.utils.random(KEY_BYTES))
+        return id
 
-    def set_course(self, deltagande: str, data: dict[str, Any]) -> None:
-        self._courses[deltagande] = data
+    def person_key(self, id: str) -> bytes | None:
+        for pid, key in self._persons.values():
+            if pid == id:
+                return key
+        return self._store.person_key(id)
 
-    def person(self, nyckel: bytes) -> dict[str, Any] | None:
-        if nyckel in self._persons:
-            return self._persons[nyckel]
-        return self._store.person(nyckel)
-
-    def set_person(self, nyckel: bytes, data: dict[str, Any]) -> None:
-        self._persons[nyckel] = data
+    def link(self, subjekt: str, person: str) -> None:
+        """The participation documents this person (so its gallring forgets the person)."""
+        self._links[subjekt] = person
 
     def keep(self) -> None:
         self._kept.update(self._new)
@@ -342,15 +374,10 @@ class PendingKeys:
         self._new.clear()
 
     def persist(self) -> None:
-        """The kept subject keys: written before the records sealed with them."""
-        if self._kept:
-            self._store.add_subject_keys(self._kept)
+        """The kept subject keys, new persons and links: written before the records and
+        courses sealed with them are committed (a key without a record is harmless)."""
+        if self._kept or self._persons or self._links:
+            self._store.add_subject_keys(self._kept, self._persons, self._links)
         self._kept.clear()
-
-    def persist_links(self) -> None:
-        """The courses and look-up entries: written once the records they name are stored
-        (a transaction that fails leaves none of them behind)."""
-        if self._courses or self._persons:
-            self._store.add_subject_keys({}, self._courses, self._persons)
-        self._courses.clear()
         self._persons.clear()
+        self._links.clear()

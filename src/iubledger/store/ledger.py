@@ -31,7 +31,7 @@ from iubledger.integrity.note import Verifier
 from iubledger.projections import runner
 from iubledger.projections.deltagande import metadata as projection_metadata
 from iubledger.schemas.beslut import InsatsBeslut
-from iubledger.store import lank, recorder, tables
+from iubledger.store import kurs, lank, recorder, tables
 from iubledger.store.cipher import CipherKeyError
 from iubledger.store.keys import KeyStore
 
@@ -96,14 +96,16 @@ class Ledger(Application[UUID]):
 
     def _create_schema(self) -> None:
         """Create the tables that are missing, and move what an older store kept in clear
-        into the link state (`lank.migrate_besokskoder`). Processes opening a database at
+        into the link state (`lank.migrate_besokskoder`) and the courses an older key store
+        kept into the database (`kurs.migrate`). Processes opening a database at
         once: one does it while the others wait, then find it done."""
         engine = self.recorder.datastore.engine  # type: ignore[attr-defined]
         wanted: list[Table] = list(self.recorder.tables)  # type: ignore[attr-defined]
         for md in (tables.metadata, merkle_log.metadata, runner.metadata, projection_metadata):
             wanted += md.sorted_tables
         present = set(inspect(engine).get_table_names())
-        if not {t.name for t in wanted} - present and lank.OLD_TABLE not in present:
+        legacy = self.keys.legacy_links() is not None
+        if not {t.name for t in wanted} - present and lank.OLD_TABLE not in present and not legacy:
             return
         with engine.begin() as conn:
             if conn.dialect.name == "postgresql":
@@ -114,6 +116,9 @@ class Ledger(Application[UUID]):
                 table.create(conn, checkfirst=True)
             merkle_log.create_state(conn)
             lank.migrate_besokskoder(conn, self.keys, self._logged, date.today())
+            kurs.migrate(conn, self.keys)
+        if legacy:
+            self.keys.drop_legacy_links()  # once their content is committed here
 
     def _logged(self, deltagande: UUID) -> Deltagande | None:
         """A participation the log links, or None."""

@@ -1,5 +1,6 @@
 """The ledger's own rows beside the event store: client-id idempotency, the link state of
-participations whose records link nothing, refusal counts.
+participations whose records link nothing, the sealed courses of those documented under
+14 kap. 3 §, refusal counts.
 
 Client-id results and refusal counts carry a MAC under a keystore key (outside the
 database), so an edit is found by `verify` (G5). The link state is deliberately mutable
@@ -45,6 +46,24 @@ lank_nyckel = Table(
     metadata,
     Column("nyckel", LargeBinary(32), primary_key=True),
     Column("lank", Uuid, nullable=False, index=True),
+)
+
+#: The course of a participation documented under 14 kap. 3 § SoL (`store/kurs.py`),
+#: sealed under its subject key, written with its records; deleted by gallring.
+kurs = Table(
+    "iub_kurs",
+    metadata,
+    Column("deltagande", String(36), primary_key=True),
+    Column("data", Text, nullable=False),
+)
+
+#: What a person's participations imply (new or returning participant), by a random person
+#: id, sealed under the person's key in the key store; deleted by gallring.
+person = Table(
+    "iub_person",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("data", Text, nullable=False),
 )
 
 #: Refused events counted by day and rule — never their content (compliance report).
