@@ -29,7 +29,7 @@ from identities import luhn
 from iubledger import catalogs
 from iubledger.cli import app
 from iubledger.config import Settings, resolve
-from iubledger.policies.crypto import UPPSLAG_PERSON, keyed_hash, uppslag
+from iubledger.policies.crypto import UPPSLAG_PERSON, keyed_hash, open_seal, uppslag
 from iubledger.services import append, decisions
 from iubledger.store.keys import KeyStore
 from iubledger.store.ledger import Ledger
@@ -279,6 +279,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
     with sqlite3.connect(plain / "keys" / "keystore.sqlite") as con:
         keys = [bytes(k) for (k,) in con.execute("SELECT nyckel FROM namndnyckel")]
         keys += [bytes(k) for (k,) in con.execute("SELECT nyckel FROM subjektnyckel")]
+        keys += [bytes(k) for (k,) in con.execute("SELECT nyckel FROM personnyckel")]
     con.close()
 
     ciphered = root / "ciphered"
@@ -385,8 +386,13 @@ def test_the_person_look_up_is_in_the_key_store_per_namnd(store: Store) -> None:
     different across nämnder; the log holds only the derived fact (returning or not)."""
     keys = _namnd_keys(store)
     with sqlite3.connect(store.root / "keys" / "keystore.sqlite") as con:
-        entries = {bytes(k): json.loads(d) for k, d in con.execute("SELECT * FROM person")}
+        found = {bytes(u): (i, bytes(k)) for u, i, k in con.execute("SELECT * FROM personnyckel")}
     con.close()
+    with sqlite3.connect(store.root / "ledger.sqlite") as con:
+        sealed = dict(con.execute("SELECT id, data FROM iub_person").fetchall())
+    con.close()
+    # The database holds each entry by a random id, sealed under the person's key.
+    entries = {u: open_seal(k, "iub-person", sealed[i]) for u, (i, k) in found.items()}
     for who, p in PEOPLE.items():
         a = entries[uppslag(keys[("namnd-a", "person-uppslag")], p.digits12)]
         b = entries[uppslag(keys[("namnd-b", "person-uppslag")], p.digits12)]
