@@ -5,7 +5,8 @@ transaction that stores their records, sealed under keys that gallring deletes.
 - after every commit each course lists exactly its participation's records in the log;
 - the database holds no record id of a course in clear, and a course opens only under its
   own subject key (a control for the gallring tests' search under every remaining key);
-- a gallring cut short between the database and the key store is completed when run again;
+- a gallring cut short between the database and the key store is completed when run again,
+  or by the next gallring;
 - a store whose key store kept the courses (an earlier version) is moved on opening.
 """
 
@@ -129,17 +130,17 @@ def test_a_course_is_sealed_and_opens_only_under_its_own_key(ledger: Ledger, roo
     assert set(course.poster) <= set(openable(root, [rows[0][1], *persons]))
 
 
+def _stopped(self: KeyStore, subjekt: str) -> None:
+    raise OSError("the process was stopped")
+
+
 def test_a_gallring_cut_short_is_completed_when_run_again(
     ledger: Ledger, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pid = participate(ledger, PERSON, START, 1, "Samtal")
     other = participate(ledger, PERSON, START + timedelta(days=40), 1, "Samtal")
-
-    def cut(self: KeyStore, subjekt: str) -> None:
-        raise OSError("the process was stopped")
-
     with monkeypatch.context() as m:
-        m.setattr(KeyStore, "shred", cut)
+        m.setattr(KeyStore, "shred", _stopped)
         with pytest.raises(OSError):
             gallring.shred(ledger, [pid], SKAL, "admin", None)
     # Recorded, and its course gone: nothing more is documented in it.
@@ -158,6 +159,21 @@ def test_a_gallring_cut_short_is_completed_when_run_again(
     recorded = [a for a in identity.accesses(ledger) if a["atgard"] == "gallring"]
     assert len(recorded) == 1  # completing it recorded nothing twice
     assert identity.open_sealed(ledger, other)["namn"] == PERSON.namn
+
+
+def test_the_next_gallring_completes_one_cut_short(
+    ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cut_short = participate(ledger, PERSON, START, 1, "Samtal")
+    later = participate(ledger, Person("790101", "456", NAMES[1]), START, 1, "Samtal")
+    with monkeypatch.context() as m:
+        m.setattr(KeyStore, "shred", _stopped)
+        with pytest.raises(OSError):
+            gallring.shred(ledger, [cut_short], SKAL, "admin", None)
+    assert ledger.keys.subject_key(str(cut_short)) is not None
+    assert gallring.shred(ledger, [later], SKAL, "admin", None) == 1
+    assert ledger.keys.subject_key(str(cut_short)) is None
+    assert ledger.keys.subject_key(str(later)) is None
 
 
 def _to_legacy(root: Path) -> int:

@@ -5,7 +5,7 @@ why, by which rule — in the log of identity access that tillsyn reads, in the 
 that deletes its course (which records are its own) and its person's entry (what links the
 person's participations); then its subject key (its seals can never be opened) and the
 person's key and look-up are deleted from the key store. The record holds no identity
-value. A gallring cut short between the two steps is completed by running it again. After
+value. A gallring cut short between the two steps is completed by the next one. After
 it, a follow-up naming the participation is refused and a new participation of the same
 person starts a new subject.
 """
@@ -65,7 +65,8 @@ def shred(
     """Gallring of these participations: recorded in the ledger with their courses and
     person entries deleted (one transaction), then their keys deleted. How many had a key
     to delete. Raises Rejected for an unknown participation or one already gallrad (one
-    whose keys a gallring cut short left behind is completed); nothing is recorded then."""
+    whose keys a gallring cut short left behind is completed, as are the keys every earlier
+    one left); nothing is recorded then."""
     checked_reason(skal)
     done_before = gallrade(ledger)
     for d in deltaganden:
@@ -90,6 +91,8 @@ def shred(
         done += ledger.keys.subject_key(str(d)) is not None
         ledger.keys.shred(str(d))
         tick(1)
+    for left in done_before - {str(d) for d in deltaganden}:
+        ledger.keys.shred(left)  # the keys a gallring cut short left behind
     return done
 
 
