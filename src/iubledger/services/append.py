@@ -219,7 +219,7 @@ def _participation(
     ledger: Ledger, work: Work, line: Parsed, *, sealing: bool = False
 ) -> Deltagande | None:
     """The participation a follow-up refers to, in the log (under 14 kap. 4 §, or begun
-    before the key store kept courses), checked against the event. `sealing`: the regime
+    before courses were kept beside the log), checked against the event. `sealing`: the regime
     seals identity, so a stream without a subject key may have been gallrad."""
     h = line.h
     ref = _named(work, line)
@@ -239,7 +239,7 @@ def _participation(
             _not_gallrad(ledger, ref)
             raise Rejected.one("okant_deltagande", "deltagande", "no such participation") from None
     if sealing and ledger.keys.subject_key(str(ref)) is None:
-        _not_gallrad(ledger, ref)  # a stream begun before the key store kept courses
+        _not_gallrad(ledger, ref)  # a stream begun before courses were kept beside the log
     if not isinstance(agg, Deltagande):
         raise Rejected.one(
             "fel_insats", "deltagande", "the participation belongs to another insats"

@@ -82,7 +82,7 @@ def _check_reason(skal: str, opened: dict[str, Any]) -> None:
 def open_sealed(ledger: Ledger, deltagande: UUID) -> dict[str, Any]:
     """Open the sealed identity of a participation (full_14_3, deltagardata names): its
     records are found through its course (`store/kurs.py`), or as a stream in the log for
-    one begun before the key store kept courses. Raises Rejected when there is none, or
+    one begun before courses were kept beside the log. Raises Rejected when there is none, or
     when gallring deleted the key (G3)."""
     with ledger.transaction() as session:
         kurs = kept.course(session, ledger.keys, str(deltagande))
