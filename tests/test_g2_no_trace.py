@@ -23,6 +23,7 @@ from typing import Any
 import nacl.encoding
 import nacl.hash
 import pytest
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from identities import luhn
@@ -31,6 +32,7 @@ from iubledger.cli import app
 from iubledger.config import Settings, resolve
 from iubledger.policies.crypto import UPPSLAG_PERSON, keyed_hash, open_seal, uppslag
 from iubledger.services import append, decisions
+from iubledger.store import tables
 from iubledger.store.keys import KeyStore
 from iubledger.store.ledger import Ledger
 
@@ -388,9 +390,12 @@ def test_the_person_look_up_is_in_the_key_store_per_namnd(store: Store) -> None:
     with sqlite3.connect(store.root / "keys" / "keystore.sqlite") as con:
         found = {bytes(u): (i, bytes(k)) for u, i, k in con.execute("SELECT * FROM personnyckel")}
     con.close()
-    with sqlite3.connect(store.root / "ledger.sqlite") as con:
-        sealed = dict(con.execute("SELECT id, data FROM iub_person").fetchall())
-    con.close()
+    ledger = Ledger(_settings(store.root), at_rest_cipher=False)
+    try:
+        with ledger.transaction() as session:
+            sealed = dict(session.execute(select(tables.person.c.id, tables.person.c.data)).all())
+    finally:
+        ledger.close()
     # The database holds each entry by a random id, sealed under the person's key.
     entries = {u: open_seal(k, "iub-person", sealed[i]) for u, (i, k) in found.items()}
     for who, p in PEOPLE.items():
