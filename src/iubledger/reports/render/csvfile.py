@@ -117,7 +117,8 @@ def _csv_effekt(report: dict[str, Any], row: _Row) -> None:
             "fore_till": (f.get("fore") or [None, None])[1],
             "efter_fran": (f.get("efter") or [None, None])[0],
             "efter_till": (f.get("efter") or [None, None])[1],
-            "dagar": f.get("dagar"),
+            "kvartal": f.get("kvartal"),
+            "overgangskvartal": f.get("overgangskvartal"),
         }
         for k, v in meta.items():
             if v is not None:

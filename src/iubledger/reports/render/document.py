@@ -262,7 +262,7 @@ def _effekt(report: dict[str, Any]) -> list[Block]:
                 f"{str(a.get('slag', 'ändring')).capitalize()}. Dokumentation före: "
                 f"{regim(a.get('regim_fore'))}; efter: {regim(a.get('regim_efter'))}. "
                 f"Jämförda perioder: {fore[0]} – {fore[1]} (före) och {efter[0]} – {efter[1]} "
-                f"(efter), {tal(f.get('dagar'))} dagar vardera."
+                f"(efter), {tal(f.get('kvartal'))} hela kvartal vardera."
             )
         )
         bedomning = c.get("bedomning") or {}
@@ -289,9 +289,7 @@ def _effekt(report: dict[str, Any]) -> list[Block]:
                 )
             )
         if c.get("kon_alder"):
-            out.append(
-                _grid(c["kon_alder"], titel="Nya deltagare efter kön och ålder", horn="Period")
-            )
+            out.append(_grid(c["kon_alder"], horn="Period"))
     return out
 
 
