@@ -297,7 +297,7 @@ def test_the_effect_report_shows_the_participation_reports_numbers(ledger: Ledge
                 for j, g in enumerate(age["kolumner"])
             }
             if "kon_ovrigt" in part["tabeller"]:
-                shown["annat_eller_saknas|alla åldrar"] = part["tabeller"]["kon_ovrigt"]["totalt"]
+                shown[effect.SPARSAM] = part["tabeller"]["kon_ovrigt"]["totalt"]
             mix = change["kon_alder"]
             assert set(shown) <= set(mix["kolumner"])
             assert mix["celler"][r] == [shown.get(c, 0) for c in mix["kolumner"]]

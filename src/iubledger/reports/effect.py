@@ -59,6 +59,8 @@ MANADER = (
 )
 
 Kvartal = tuple[date, date]
+#: The column of the sparse genders (the participation report's `kon_ovrigt`).
+SPARSAM = "annat_eller_saknas|alla åldrar"
 
 
 def changes(
@@ -130,7 +132,7 @@ def _kon_alder(sides: list[dict[str, dict[str, Any]]]) -> dict[str, Any]:
         total = grid["totalt"]
         other = tables.get("kon_ovrigt")
         if other is not None and other["rader"]:
-            v["annat_eller_saknas|alla åldrar"] = other["celler"][0][0]
+            v[SPARSAM] = other["celler"][0][0]
             total = summa(total, other["totalt"])
         values.append(v)
         totals.append(total)
@@ -142,7 +144,8 @@ def _kon_alder(sides: list[dict[str, dict[str, Any]]]) -> dict[str, Any]:
     cols = sorted({c for v in values for c in v}, key=order)
     cells = [[v.get(c, 0) for c in cols] for v in values]
     return {
-        "titel": str(sides[0]["alder_kon"]["titel"]),
+        "titel": "Ålder och kön (start och gruppnärvaro)"
+        + ("; annat eller uppgift saknas om kön för alla åldrar" if SPARSAM in cols else ""),
         "rader": ["före", "efter"],
         "kolumner": cols,
         "celler": cells,
