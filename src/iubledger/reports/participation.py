@@ -169,21 +169,27 @@ def _unit(
     sparse = SPARSAMMA if skydd.k is not None else ()
     bands = sorted({a for k, a in kon_alder if k not in sparse}, key=band_key)
     genders = [g for g in KON if g not in sparse and any(k == g for k, _ in kon_alder)]
-    tables["alder_kon"] = table(
+    other = sum(n for (k, _), n in kon_alder.items() if k in sparse)
+    # Every start and attendance is in one of the two tables, so the key figures and one
+    # table's total give the other's: where either is hidden, both are.
+    age = table(
         "Ålder och kön (start och gruppnärvaro)"
         + ("; annat och uppgift saknas i en egen tabell, alla åldrar" if sparse else ""),
         bands,
         genders,
         [[kon_alder[(g, b)] for g in genders] for b in bands],
         skydd,
+        hide_total=skydd.k is not None and 0 < other < skydd.k,
     )
+    tables["alder_kon"] = age
     if sparse:
         tables["kon_ovrigt"] = table(
             "Annat eller uppgift saknas om kön (start och gruppnärvaro), alla åldrar",
             ["alla åldrar"],
             ["annat_eller_saknas"],
-            [[sum(n for (k, _), n in kon_alder.items() if k in sparse)]],
+            [[other]],
             skydd,
+            hide_total=age["totalt"] is None,
         )
     tables["avbrottsorsaker"] = table(
         "Avbrott efter orsak",

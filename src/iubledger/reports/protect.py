@@ -135,9 +135,16 @@ def compose(
 
 
 def table(
-    titel: str, rows: list[str], cols: list[str], cells: list[list[int]], skydd: Skydd
+    titel: str,
+    rows: list[str],
+    cols: list[str],
+    cells: list[list[int]],
+    skydd: Skydd,
+    *,
+    hide_total: bool = False,
 ) -> dict[str, Any]:
-    """A two-way (or one-way) count table as published: suppressed numbers are None."""
+    """A two-way (or one-way) count table as published: suppressed numbers are None
+    (`hide_total`: see `disclosure.suppress`)."""
     if not rows or not cols:
         return {
             "titel": titel,
@@ -161,7 +168,7 @@ def table(
             "totalt": sum(map(sum, cells)),
             "undertryckt": False,
         }
-    s = suppress(raw, skydd.k)
+    s = suppress(raw, skydd.k, hide_total=hide_total)
     return {
         "titel": titel,
         "rader": rows,
