@@ -680,7 +680,8 @@ def test_builders_over_a_tiny_ledger(
     per = Counter(r["avsnitt"] for r in data)
     for key, t in p["tabeller"].items():
         m, n = len(t["rader"]), len(t["kolumner"])
-        assert per[key] == (m * n + m + n + 1 if m and n else 0), key
+        across = m + 1 if "radsummor" in t else 0  # row sums and the grand total
+        assert per[key] == (m * n + n + across if m and n else 0), key
     assert per["nyckeltal"] == 14 * len(p["insatser"])
     assert data[-1]["varde"] == p["skydd"]["text"]
     assert json.loads(render(p, "json")) == p
@@ -693,3 +694,27 @@ def test_builders_over_a_tiny_ledger(
     parse(doc)
     assert description in doc and e["skydd"]["text"] in doc
     assert rows(render(e, "csv"))[-1]["avsnitt"] == "skydd"
+
+
+def test_a_table_of_different_measures_has_no_row_sums(deltagande: dict[str, Any]) -> None:
+    """Per provider: contacts, starts and sessions side by side are summed per column only
+    (a row sum would add unlike things), in every format."""
+    per = tab(
+        "Per tillhandahållare",
+        ["Utförare A"],
+        ["Kontakter", "Starter"],
+        [[40, 12]],
+        [],
+        [40, 12],
+        None,
+    )
+    del per["radsummor"], per["totalt"]
+    deltagande["tabeller"] = {"per_tillhandahallare": per}
+    out = render(deltagande, "table")
+    head = next(line for line in out.splitlines() if "Kontakter" in line and "Starter" in line)
+    assert "Summa" not in head
+    data = [r for r in rows(render(deltagande, "csv")) if r["avsnitt"] == "per_tillhandahallare"]
+    assert [(r["rad"], r["kolumn"]) for r in data if "totalt" in (r["rad"], r["kolumn"])] == [
+        ("totalt", "Kontakter"),
+        ("totalt", "Starter"),
+    ]

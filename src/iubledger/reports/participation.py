@@ -314,7 +314,7 @@ def build(
         "summor": {
             key: tables[f"nyckeltal:{key}"]["totalt"] if tables else 0 for key, _ in NYCKELTAL
         },
-        "tabeller": {name: tables[name] for name in _TABELLER if name in tables},
+        "tabeller": {name: _published(name, tables[name]) for name in _TABELLER if name in tables},
         "begrepp": begrepp.definitions(
             *(k for k, _ in NYCKELTAL), "informerade", "avbrottsandel", "maende", "dold"
         ),
@@ -330,6 +330,18 @@ _TABELLER = (
     "per_tillhandahallare",
     "per_kategori",
 )
+#: Tables whose columns are different measures: a row sum or grand total would add unlike
+#: things (and, beside the key figures, give back a hidden one), so only the column sums,
+#: one measure each, are published.
+OLIKA_MATT = ("per_tillhandahallare", "per_kategori")
+
+
+def _published(name: str, tab: dict[str, Any]) -> dict[str, Any]:
+    if name not in OLIKA_MATT:
+        return tab
+    return {k: v for k, v in tab.items() if k not in ("radsummor", "totalt")}
+
+
 #: The measures the provider and kategori breakdowns show: (series key, column label).
 FORDELNING = (("kontakt", "Kontakter"), ("start", "Starter"), ("tillfalle_individ", "Tillfällen"))
 

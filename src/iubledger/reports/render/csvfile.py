@@ -65,7 +65,7 @@ def _csv_value(v: Any) -> str:
 
 
 def _csv_table(tab: dict[str, Any], avsnitt: str, insatser: dict[str, str], row: _Row) -> None:
-    """Every cell, then (unless margins are None throughout) row, column and grand totals."""
+    """Every cell, then the row, column and grand totals the table publishes."""
     cols = tab["kolumner"]
     for r, label in enumerate(tab["rader"]):
         cells = tab["celler"][r] if r < len(tab["celler"]) else [None] * len(cols)
@@ -77,7 +77,8 @@ def _csv_table(tab: dict[str, Any], avsnitt: str, insatser: dict[str, str], row:
         row(avsnitt, insatser.get(r, ""), r, "totalt", v)
     for c, v in zip(cols, tab.get("kolumnsummor") or [], strict=False):
         row(avsnitt, "", "totalt", c, v)
-    row(avsnitt, "", "totalt", "totalt", tab.get("totalt"))
+    if "totalt" in tab:
+        row(avsnitt, "", "totalt", "totalt", tab["totalt"])
 
 
 def _csv_deltagande(report: dict[str, Any], row: _Row) -> None:

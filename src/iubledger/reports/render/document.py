@@ -65,11 +65,13 @@ def _grid(
     marginaler: bool = True,
     extra: list[tuple[str, list[Any]]] | None = None,
 ) -> Grid:
-    """A published count table: its cells, margins ('Summa') and optional extra columns."""
+    """A published count table: its cells, margins ('Summa') and optional extra columns. A
+    table without row sums (its columns are different measures) has only column sums."""
     kolumner = [horn, *(varde(c) for c in tab["kolumner"])]
     has_rows = bool(tab.get("celler"))
     rowsums = tab.get("radsummor") or []
-    if marginaler and has_rows:
+    across = "radsummor" in tab
+    if marginaler and has_rows and across:
         kolumner.append("Summa")
     for label, _ in extra or []:
         kolumner.append(label)
@@ -77,7 +79,7 @@ def _grid(
     for r, label in enumerate(tab["rader"]):
         cells = tab["celler"][r] if r < len(tab["celler"]) else [None] * len(tab["kolumner"])
         row = [varde(label), *(tal(v) for v in cells)]
-        if marginaler and has_rows:
+        if marginaler and has_rows and across:
             row.append(tal(rowsums[r] if r < len(rowsums) else None))
         for _, values in extra or []:
             row.append(tal(values[r] if r < len(values) else None))
@@ -87,7 +89,7 @@ def _grid(
         summa = [
             "Summa",
             *(tal(v) for v in tab.get("kolumnsummor") or []),
-            tal(tab.get("totalt")),
+            *([tal(tab.get("totalt"))] if across else []),
         ]
         summa += [""] * len(extra or [])
     return Grid(
