@@ -17,11 +17,15 @@ from typing import Any
 
 from iubledger.decisions.index import DecisionIndex, Upphavande, Version
 from iubledger.reports import begrepp
+from iubledger.reports import facts as F
 from iubledger.reports.participation import (
+    ALDER_KON_UTELAMNAD,
     KON,
+    age_tables,
     band_key,
     base_units,
     composed,
+    composed_ages,
     dropout_share,
     scope,
     summa,
@@ -118,8 +122,8 @@ def _side(tables: dict[str, dict[str, Any]]) -> dict[str, int | None]:
 
 
 def _kon_alder(sides: list[dict[str, dict[str, Any]]]) -> dict[str, Any]:
-    """The participation report's age and gender tables of each side, one row per side;
-    its margins sum one measure (a side's total, a cell's before and after)."""
+    """The age and gender tables of each side (exact counts), one row per side; its
+    margins sum one measure (a side's total, a cell's before and after)."""
     values: list[dict[str, int | None]] = []
     totals: list[int | None] = []
     for tables in sides:
@@ -187,6 +191,24 @@ def build(
                 for qs in (w.fore, w.efter)
             ]
             sides = [composed(u) for u in units]
+            # Age and gender per insats only with exact counts (`ALDER_KON_UTELAMNAD`).
+            mix = None
+            if skydd.k is None:
+                mix = _kon_alder(
+                    [
+                        composed_ages(
+                            [
+                                age_tables(
+                                    F.load(session, lo, hi, {beslut_id}, "manad"),
+                                    [beslut_id],
+                                    skydd,
+                                )
+                                for lo, hi in qs
+                            ]
+                        )
+                        for qs in (w.fore, w.efter)
+                    ]
+                )
             figures = [_side(t) for t in sides]
             cells = [[f[key] for key, _ in MATT] for f in figures]
             tab = {
@@ -234,15 +256,16 @@ def build(
                         and new_regim != before_version.insats.dokumentation.regim.value,
                         overgang=w.overgang,
                     ),
-                    "kon_alder": _kon_alder(sides),
+                    "kon_alder": mix,
                 }
             )
-    suppressed = any(c["jamforelse"]["undertryckt"] or c["kon_alder"]["undertryckt"] for c in out)
+    suppressed = any(c["jamforelse"]["undertryckt"] for c in out)
     return {
         "rapport": "effekt",
         "period": {"fran": fran.isoformat(), "till": till.isoformat()},
         "skydd": skydd.as_json(suppressed),
         "andringar": out,
+        "utelamnat": [ALDER_KON_UTELAMNAD] if out and skydd.k is not None else [],
         "begrepp": begrepp.definitions(
             *(k for k, _ in MATT), "avbrottsandel", "forandring", "dold"
         ),

@@ -161,36 +161,6 @@ def _unit(
     tables["starter"] = table(
         "Nya deltagare per period", name, cols, [[series[(p, "start")] for p in cols]], skydd
     )
-    kon_alder: Counter[tuple[str, str]] = Counter()
-    for (m, value), n in c.items():
-        if m in ("start_kon_alder", "narvaro"):
-            kon, band = value.split("|", 1)
-            kon_alder[(kon, band)] += n
-    sparse = SPARSAMMA if skydd.k is not None else ()
-    bands = sorted({a for k, a in kon_alder if k not in sparse}, key=band_key)
-    genders = [g for g in KON if g not in sparse and any(k == g for k, _ in kon_alder)]
-    other = sum(n for (k, _), n in kon_alder.items() if k in sparse)
-    # Every start and attendance is in one of the two tables, so the key figures and one
-    # table's total give the other's: where either is hidden, both are.
-    age = table(
-        "Ålder och kön (start och gruppnärvaro)"
-        + ("; annat och uppgift saknas i en egen tabell, alla åldrar" if sparse else ""),
-        bands,
-        genders,
-        [[kon_alder[(g, b)] for g in genders] for b in bands],
-        skydd,
-        hide_total=skydd.k is not None and 0 < other < skydd.k,
-    )
-    tables["alder_kon"] = age
-    if sparse:
-        tables["kon_ovrigt"] = table(
-            "Annat eller uppgift saknas om kön (start och gruppnärvaro), alla åldrar",
-            ["alla åldrar"],
-            ["annat_eller_saknas"],
-            [[other]],
-            skydd,
-            hide_total=age["totalt"] is None,
-        )
     tables["avbrottsorsaker"] = table(
         "Avbrott efter orsak",
         name,
@@ -205,13 +175,105 @@ def _unit(
     return Bas(tables, ratings)
 
 
+#: Under disclosure control the age and gender tables are published for whole nämnder
+#: only (a nämnd's catalogue over a calendar quarter is their base unit): published per
+#: insats as well, each nämnd cell would be the sum of its insatser's cells (linked tables,
+#: one hidden cell computed from the others), and a sum of sparse per-insats tables hides
+#: nearly every cell. With exact counts they cover the scope asked for.
+ALDER_KON_UTELAMNAD = (
+    "Ålder och kön redovisas med röjandeskydd bara för en hel nämnds insatser tillsammans: "
+    "per insats eller för ett urval av insatser skulle tabellerna, tillsammans med "
+    "nämndens, kunna ge dolda antal. Välj hela nämnden för att se dem."
+)
+
+
+def age_groups(
+    index: DecisionIndex, till: date, covered: dict[str, Version], skydd: Skydd
+) -> list[list[str]] | None:
+    """The insatser of each base unit of the age and gender tables: the whole scope for
+    exact counts; under disclosure control each nämnd in scope, or None when the scope
+    holds part of a nämnd (the tables are then left out, `ALDER_KON_UTELAMNAD`)."""
+    if skydd.k is None:
+        return [list(covered)]
+    groups = []
+    for namnd in dict.fromkeys(i.split("/", 1)[0] for i in covered):
+        whole = list(scope(index, till, None, namnd))
+        if not set(whole) <= set(covered):
+            return None
+        groups.append(whole)
+    return groups
+
+
+def age_tables(
+    facts: F.Facts, ids: list[str], skydd: Skydd, *, summa_dold: bool = False
+) -> dict[str, dict[str, Any]]:
+    """The age and gender tables of one base unit (start and group attendance): under
+    disclosure control the sparse genders in a table of their own over all ages.
+    `summa_dold`: a start or attendance count of one of the insatser is hidden in its own
+    base unit, so the tables' totals (their sum is the insatser's starts and attendance)
+    are hidden and protected too."""
+    kon_alder: Counter[tuple[str, str]] = Counter()
+    for i in ids:
+        for (m, value), n in facts.totals[i].items():
+            if m in ("start_kon_alder", "narvaro"):
+                kon, band = value.split("|", 1)
+                kon_alder[(kon, band)] += n
+    sparse = SPARSAMMA if skydd.k is not None else ()
+    bands = sorted({a for k, a in kon_alder if k not in sparse}, key=band_key)
+    genders = [g for g in KON if g not in sparse and any(k == g for k, _ in kon_alder)]
+    other = sum(n for (k, _), n in kon_alder.items() if k in sparse)
+    # Every start and attendance is in one of the two tables, so the key figures and one
+    # table's total give the other's: where either is hidden, both are.
+    age = table(
+        "Ålder och kön (start och gruppnärvaro)"
+        + ("; annat och uppgift saknas i en egen tabell, alla åldrar" if sparse else ""),
+        bands,
+        genders,
+        [[kon_alder[(g, b)] for g in genders] for b in bands],
+        skydd,
+        hide_total=skydd.k is not None and (summa_dold or 0 < other < skydd.k),
+    )
+    if not sparse:
+        return {"alder_kon": age}
+    return {
+        "alder_kon": age,
+        "kon_ovrigt": table(
+            "Annat eller uppgift saknas om kön (start och gruppnärvaro), alla åldrar",
+            ["alla åldrar"],
+            ["annat_eller_saknas"],
+            [[other]],
+            skydd,
+            hide_total=age["totalt"] is None,
+        ),
+    }
+
+
+def _hidden(units: dict[str, Bas], ids: list[str]) -> bool:
+    """Whether any of these insatser's starts or group attendance is hidden in its unit."""
+    return any(
+        _shown(units[i], f"nyckeltal:{key}") is None
+        for i in ids
+        for key in ("starter", "gruppnarvaro")
+    )
+
+
+def composed_ages(parts: list[dict[str, dict[str, Any]]]) -> dict[str, dict[str, Any]]:
+    """The age and gender tables as the sum of their base units' (`protect.compose`)."""
+    return {
+        name: compose(
+            [p[name] for p in parts],
+            *((band_key, KON.index) if name == "alder_kon" else (None, None)),
+        )
+        for name in parts[0]
+    }
+
+
 def composed(parts: list[Bas]) -> dict[str, dict[str, Any]]:
     """Every table of a report (or of one side of an effect comparison) as the sum of its
     base units' tables (`protect.compose`)."""
     keys: dict[str, tuple[Any, Any]] = {
         "aktivitet": (None, str),
         "starter": (None, str),
-        "alder_kon": (band_key, KON.index),
         "per_tillhandahallare": (str, None),
         "per_kategori": (str, None),
     }
@@ -273,9 +335,20 @@ def build(
     exact counts are for the period as asked."""
     covered = scope(index, till, insatser, namnd)
     windows = [(fran, till)] if skydd.k is None else publication_periods(fran, till)
-    units = [base_units(session, covered, lo, hi, indelning, skydd) for lo, hi in windows]
+    groups = age_groups(index, till, covered, skydd)
+    loaded = set(covered) | {i for g in groups or [] for i in g}
+    units: list[dict[str, Bas]] = []
+    ages = []
+    for lo, hi in windows:
+        facts = F.load(session, lo, hi, loaded, indelning)
+        units.append({i: _unit(facts, i, v, lo, hi, indelning, skydd) for i, v in covered.items()})
+        ages += [
+            age_tables(facts, g, skydd, summa_dold=_hidden(units[-1], g)) for g in groups or []
+        ]
     parts = [u[i] for u in units for i in covered]
     tables = composed(parts) if parts else {}
+    if parts and ages:
+        tables |= composed_ages(ages)
     insats_rows = []
     for n, i in enumerate(covered):
         v = covered[i]
@@ -315,6 +388,7 @@ def build(
             key: tables[f"nyckeltal:{key}"]["totalt"] if tables else 0 for key, _ in NYCKELTAL
         },
         "tabeller": {name: _published(name, tables[name]) for name in _TABELLER if name in tables},
+        "utelamnat": [] if groups is not None else [ALDER_KON_UTELAMNAD],
         "begrepp": begrepp.definitions(
             *(k for k, _ in NYCKELTAL), "informerade", "avbrottsandel", "maende", "dold"
         ),

@@ -68,7 +68,9 @@ METOD = (
     "eller en effektrapport och en deltagarrapport – visar därför inget utöver dessa tabeller, "
     "och ett dolt tal kan inte räknas fram genom att dra den ena från den andra. Unika "
     "deltagare räknas per kalenderkvartal och insats; medelvärden och andelar visas bara när "
-    "de inte kan ge tillbaka ett dolt antal i någon av tabellerna."
+    "de inte kan ge tillbaka ett dolt antal i någon av tabellerna. Ålder och kön redovisas "
+    "för en hel nämnds insatser tillsammans (kvartal och nämnd är dess minsta enhet), "
+    "aldrig per insats: annars kunde nämndens tabell och insatsernas ge dolda antal."
 )
 
 
@@ -150,9 +152,9 @@ def table(
             "titel": titel,
             "rader": rows,
             "kolumner": cols,
-            "celler": [],
-            "radsummor": [],
-            "kolumnsummor": [],
+            "celler": [[] for _ in rows],
+            "radsummor": [0] * len(rows),
+            "kolumnsummor": [0] * len(cols),
             "totalt": 0,
             "undertryckt": False,
         }

@@ -36,7 +36,7 @@ def render(report: dict[str, Any], *, excel: bool = False) -> str:
         for k, v in p.items():
             row("period", "", "", k, v)
     kind = report.get("rapport")
-    handled = {"rapport", "period", "skydd"}
+    handled = {"rapport", "period", "skydd", "utelamnat"}  # the omissions: with the skydd
     if kind == "deltagande":
         handled |= {"insatser", "tabeller"}
         _csv_deltagande(report, row)

@@ -117,7 +117,7 @@ def blocks(report: dict[str, Any], *, html: bool) -> list[Block]:
         summary = report.get("sammanfattning")
         if html and isinstance(summary, dict) and all(map(flat, summary.values())):
             handled.add("sammanfattning")  # in the summary section already
-    handled.add("begrepp")
+    handled |= {"begrepp", "utelamnat"}  # the omissions are said with the skydd
     rest = {k: v for k, v in report.items() if k not in handled}
     if kind == "deltagande" and isinstance(report.get("tabeller"), dict):
         rest |= {
