@@ -328,3 +328,17 @@ def test_no_hidden_number_can_be_computed_back(cells: Cells, k: int) -> None:
     except Intractable:
         reject()
     assert leaks == []
+
+
+@FAST
+@given(tables, thresholds)
+def test_a_total_hidden_for_another_table_cannot_be_computed_back(cells: Cells, k: int) -> None:
+    """`hide_total` (a total another published table would turn into a small count): the
+    grand total is hidden, and neither it nor any other hidden number can be computed back."""
+    s = suppress(table(cells), k, hide_total=True)
+    assert s.grand_total is None
+    try:
+        leaks = recoverable(s, cells)
+    except Intractable:
+        reject()
+    assert leaks == []

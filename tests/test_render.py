@@ -194,9 +194,10 @@ def effekt() -> dict[str, Any]:
                     "regim_efter": "undantag_14_5",
                 },
                 "fonster": {
-                    "fore": ["2026-01-30", "2026-02-28"],
-                    "efter": ["2026-03-01", "2026-03-30"],
-                    "dagar": 30,
+                    "fore": ["2025-07-01", "2025-12-31"],
+                    "efter": ["2026-04-01", "2026-09-30"],
+                    "kvartal": 2,
+                    "overgangskvartal": ["2026-01-01", "2026-03-31"],
                 },
                 "jamforelse": tab(
                     "Före och efter",
@@ -229,9 +230,10 @@ def effekt() -> dict[str, Any]:
                     "regim_efter": None,
                 },
                 "fonster": {
-                    "fore": ["2026-01-16", "2026-02-14"],
-                    "efter": ["2026-02-15", "2026-03-16"],
-                    "dagar": 30,
+                    "fore": ["2025-07-01", "2025-12-31"],
+                    "efter": ["2026-04-01", "2026-09-30"],
+                    "kvartal": 2,
+                    "overgangskvartal": ["2026-01-01", "2026-03-31"],
                 },
                 "jamforelse": tab(
                     "Före och efter",
@@ -251,7 +253,13 @@ def effekt() -> dict[str, Any]:
         rates = [c["avbrottsandel"]["fore"], c["avbrottsandel"]["efter"]]
         c["forandring"] = effect.forandring(c["jamforelse"]["celler"], rates)
         window = [tuple(map(date.fromisoformat, c["fonster"][s])) for s in ("fore", "efter")]
-        c["bedomning"] = effect.bedomning(c["forandring"], *window, regim_andrad=True)
+        c["bedomning"] = effect.bedomning(
+            c["forandring"],
+            *window,
+            regim_andrad=True,
+            overgang=(date(2026, 1, 1), date(2026, 3, 31)),
+        )
+        c["jamforelse"] = {k: c["jamforelse"][k] for k in ("titel", "rader", "kolumner", "celler")}
     report["begrepp"] = begrepp.definitions("kontakter", "maende")
     return report
 
@@ -327,13 +335,14 @@ def test_table_effect(effekt: dict[str, Any]) -> None:
     flat = " ".join(out.replace("│", " ").split())
     assert "2026-03-01: version 2, från rådgivning (14 kap. 4 §) till undantag (14 kap. 5 §)" in out
     assert "2026-02-15: version 2, beslutet upphävt (var endast antal (14 kap. 3 och 5 §§))" in out
-    assert "2026-01-30 – 2026-02-28 (före)" in out
+    assert "2025-07-01 – 2025-12-31 (före)" in flat and "2 hela kvartal vardera" in flat
+    assert "övergångskvartal" in flat
     assert "Avbrottsandel (%)" in out and "12,5" in out
     # change and percent per measure: 20 → 25 kontakter is +5, +25,0 %
     assert re.search(r"Kontakter\s+20\s+25\s+\+5\s+\+25,0", flat), flat
     assert "Bedömning: Efter ändringen: nya deltagare ökade från 8 till 10, +25,0 % och " in flat
     assert "kontakter ökade från 20 till 25, +25,0 %." in flat
-    assert "Förbehåll: Perioderna ligger vid olika tider på året (januari–februari " in flat
+    assert "Förbehåll: Perioderna ligger vid olika tider på året (juli–december " in flat
     assert "Små tal (under 20)" in flat
     assert "Antalen är för små för att redovisas; ingen slutsats kan dras." in flat
     assert "Begrepp" in out and "skala från 1 till 5" in flat
@@ -369,6 +378,7 @@ def test_change_is_shown_only_between_published_counts(
         (date(2025, 10, 1), date(2025, 12, 31)),
         (date(2026, 1, 1), date(2026, 3, 31)),
         regim_andrad=False,
+        overgang=None,
     )
     assert verdict["forbehall"][0].startswith(
         "Perioderna ligger vid olika tider på året (oktober–december jämfört med januari–mars)"
@@ -472,7 +482,7 @@ def test_csv_effect_and_generic(effekt: dict[str, Any], efterlevnad: dict[str, A
     assert per["jamforelse 2026-03-01"] == 2 * 6 + 2
     assert per["kon_alder 2026-03-01"] == 2 * 2 + 2 + 2 + 1
     assert per["kon_alder 2026-02-15"] == 0  # an empty table has no numbers
-    assert per["andring"] == 10 + 9  # the upphävande has no new regime
+    assert per["andring"] == 11 + 10  # the upphävande has no new regime
     assert data[-1]["avsnitt"] == "skydd" and data[-1]["varde"] == SKYDD["text"]
     hit = [r for r in data if r["avsnitt"] == "jamforelse 2026-03-01" and r["rad"] == "före"]
     assert [r["varde"] for r in hit] == ["20", "8", "7", "30", DOLD, DOLD, DOLD]
@@ -670,7 +680,8 @@ def test_builders_over_a_tiny_ledger(
     per = Counter(r["avsnitt"] for r in data)
     for key, t in p["tabeller"].items():
         m, n = len(t["rader"]), len(t["kolumner"])
-        assert per[key] == (m * n + m + n + 1 if m and n else 0), key
+        across = m + 1 if "radsummor" in t else 0  # row sums and the grand total
+        assert per[key] == (m * n + n + across if m and n else 0), key
     assert per["nyckeltal"] == 14 * len(p["insatser"])
     assert data[-1]["varde"] == p["skydd"]["text"]
     assert json.loads(render(p, "json")) == p
@@ -683,3 +694,27 @@ def test_builders_over_a_tiny_ledger(
     parse(doc)
     assert description in doc and e["skydd"]["text"] in doc
     assert rows(render(e, "csv"))[-1]["avsnitt"] == "skydd"
+
+
+def test_a_table_of_different_measures_has_no_row_sums(deltagande: dict[str, Any]) -> None:
+    """Per provider: contacts, starts and sessions side by side are summed per column only
+    (a row sum would add unlike things), in every format."""
+    per = tab(
+        "Per tillhandahållare",
+        ["Utförare A"],
+        ["Kontakter", "Starter"],
+        [[40, 12]],
+        [],
+        [40, 12],
+        None,
+    )
+    del per["radsummor"], per["totalt"]
+    deltagande["tabeller"] = {"per_tillhandahallare": per}
+    out = render(deltagande, "table")
+    head = next(line for line in out.splitlines() if "Kontakter" in line and "Starter" in line)
+    assert "Summa" not in head
+    data = [r for r in rows(render(deltagande, "csv")) if r["avsnitt"] == "per_tillhandahallare"]
+    assert [(r["rad"], r["kolumn"]) for r in data if "totalt" in (r["rad"], r["kolumn"])] == [
+        ("totalt", "Kontakter"),
+        ("totalt", "Starter"),
+    ]

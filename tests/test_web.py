@@ -140,7 +140,7 @@ def test_a_namnd_sees_only_its_own_katalog(web: Web) -> None:
 def test_a_namnds_reports_hold_only_its_own_insatser(web: Web) -> None:
     web.sign_in("IUB.Namnd.Annan")
     page = web.client.get("/rapporter/effekt", params={"period": H1_2026}).text
-    assert "api-namnd/" not in page and "2026-03-02" not in page
+    assert "api-namnd/" not in page and "Inga beslutsändringar" in page
     web.sign_in("IUB.Namnd")
     page = web.client.get("/rapporter/deltagande", params={"period": H1_2026}).text
     assert "api-namnd/undantag" in page and "api-annan/" not in page
@@ -177,7 +177,7 @@ def test_the_namnd_reads_the_effect_report(web: Web) -> None:
     web.sign_in("IUB.Namnd")
     r = web.client.get("/rapporter/effekt", params={"period": H1_2026})
     assert r.status_code == 200
-    assert "2026-03-02" in r.text and "Före och efter" in r.text
+    assert "2026-04-01" in r.text and "Före och efter" in r.text
     assert "Röjandeskydd" in r.text
     assert "<script" not in r.text
     assert "default-src 'none'" in r.headers["content-security-policy"]

@@ -91,7 +91,7 @@ def test_a_namnd_user_signs_in_and_reads_the_effect_report(site: Site) -> None:
     page.get_by_label("Period").select_option(H1_2026)
     page.get_by_role("button", name="Visa").click()
     assert page.get_by_role("heading", name="Effekt av nämndens beslut").is_visible()
-    assert page.get_by_text("2026-03-02").first.is_visible()
+    assert page.get_by_text("2026-04-01: version 2").first.is_visible()
     assert page.get_by_role("table").first.is_visible()
     page.context.close()
 

@@ -202,12 +202,12 @@ H1_2026 = "halvar:2026-01-01"
 
 
 def effect_seed(settings: Settings) -> dict[str, Any]:
-    """api_support's seed, an amendment of the undantag insats from 2026-03-02 (inside the
-    first half of 2026) and contacts before and after it."""
+    """api_support's seed, an amendment of the undantag insats from 2026-04-01 (the second
+    quarter of 2026) and contacts before and after it."""
     seeded = seed(settings)
     fil = json.loads(decision_file(KATALOG, UTFORARE, {"undantag": "3.2.1"}))
     fil.update(andring=True, diarienummer="2026.011", beslutsdatum="2026-02-10")
-    fil["giltig_fran"] = "2026-03-02"
+    fil["giltig_fran"] = "2026-04-01"
     ledger = Ledger(settings)
     try:
         decisions.import_files(ledger, [("andring", json.dumps(fil, ensure_ascii=False))])

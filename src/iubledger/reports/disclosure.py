@@ -99,7 +99,9 @@ class SuppressedTable:
         )
 
 
-def suppress(table: Table, k: int = DEFAULT_THRESHOLD) -> SuppressedTable:
+def suppress(
+    table: Table, k: int = DEFAULT_THRESHOLD, *, hide_total: bool = False
+) -> SuppressedTable:
     """Suppress small counts and every number that would reveal one.
 
     DOMAIN: aggregates shown to the nämnd must not re-identify: small cells are suppressed
@@ -112,12 +114,17 @@ def suppress(table: Table, k: int = DEFAULT_THRESHOLD) -> SuppressedTable:
     published positions that closes a cycle through it: fewest totals, then fewest zero
     cells, then smallest sum of counts; ties are broken by position. Totals are only chosen
     when no set of cells can protect it.
+
+    ``hide_total``: the grand total is hidden and protected as a small count is, for a
+    table whose total another published table would turn into a small count.
     """
     if k < MIN_THRESHOLD:
         raise ValueError("threshold must be at least 3")
     m, n = len(table.rows), len(table.cols)
     values = _bordered(table)
     hidden = {pos for pos, v in values.items() if 0 < v < k}
+    if hide_total:
+        hidden |= _linked((m, n), m, n)
     while (exposed := _first_exposed(values, hidden, m, n)) is not None:
         for pos in _cheapest_cover(exposed, values, hidden, m, n):
             hidden.update(_linked(pos, m, n))

@@ -1,21 +1,39 @@
-"""The effect of the nämnd's decisions: equal windows before and after each new version
-of an insats's decision (above all an undantag under 14 kap. 5 § SoL introduced, ended or
-its regime altered), so the nämnd can follow up and evaluate its decisions.
+"""The effect of the nämnd's decisions: equally many whole calendar quarters before and
+after each new version of an insats's decision (above all an undantag under 14 kap. 5 §
+SoL introduced, ended or its regime altered), so the nämnd can follow up and evaluate its
+decisions.
+
+Each side is a sum of the same base units (quarter × insats, each protected on its own) as
+the participation report, so its numbers are that report's published numbers for the
+insats over those quarters, and no pair of reports reveals what either hides
+(`protect.METOD`).
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from iubledger.decisions.index import DecisionIndex, Upphavande, Version
 from iubledger.reports import begrepp
 from iubledger.reports import facts as F
-from iubledger.reports.participation import key_figures, scope
-from iubledger.reports.protect import STANDARD, Skydd, share, table
+from iubledger.reports.participation import (
+    ALDER_KON_UTELAMNAD,
+    KON,
+    age_tables,
+    band_key,
+    base_units,
+    composed,
+    composed_ages,
+    dropout_share,
+    scope,
+    summa,
+)
+from iubledger.reports.protect import STANDARD, Skydd, publication_periods
 
-#: The longest window on either side of a change.
-MAX_WINDOW = timedelta(days=182)
+#: The most whole quarters compared on either side of a change.
+MAX_KVARTAL = 2
 
 MATT: list[tuple[str, str]] = [
     ("kontakter", "Kontakter"),
@@ -44,6 +62,10 @@ MANADER = (
     "december",
 )
 
+Kvartal = tuple[date, date]
+#: The column of the sparse genders (the participation report's `kon_ovrigt`).
+SPARSAM = "annat_eller_saknas|alla åldrar"
+
 
 def changes(
     index: DecisionIndex, beslut_id: str
@@ -60,19 +82,86 @@ def changes(
     return out
 
 
-def windows(
-    day: date, fran: date, till: date, boundaries: list[date]
-) -> tuple[date, date, date, date] | None:
-    """Equal-length windows [day-L, day-1] and [day, day+L-1] inside the period and between
-    the neighbouring changes; None when either side would be empty."""
-    before = [b for b in boundaries if b < day]
-    after = [b for b in boundaries if b > day]
-    start = max([fran, *before])
-    end = min([till + timedelta(days=1), *after])
-    length = min(day - start, end - day, MAX_WINDOW)
-    if length.days <= 0:
+@dataclass(frozen=True)
+class Fonster:
+    """The whole quarters compared around a change, oldest first, and the quarter the
+    change fell in mid-way (övergångskvartal), which belongs to neither side."""
+
+    fore: list[Kvartal]
+    efter: list[Kvartal]
+    overgang: Kvartal | None
+
+
+def windows(day: date, fran: date, till: date, boundaries: list[date]) -> Fonster | None:
+    """Equally many (at most MAX_KVARTAL) whole calendar quarters entirely before `day`
+    and starting on or after it, among the quarters that cover [fran, till], none of them
+    crossing a neighbouring change; None when either side would be empty."""
+    quarters = publication_periods(fran, till)
+    previous = max((b for b in boundaries if b < day), default=date.min)
+    following = min((b for b in boundaries if b > day), default=date.max)
+    fore = [q for q in quarters if previous <= q[0] and q[1] < day]
+    efter = [q for q in quarters if day <= q[0] and q[1] < following]
+    n = min(len(fore), len(efter), MAX_KVARTAL)
+    if n == 0:
         return None
-    return day - length, day - timedelta(days=1), day, day + length - timedelta(days=1)
+    overgang = next((q for q in quarters if q[0] < day <= q[1]), None)
+    return Fonster(fore[-n:], efter[:n], overgang)
+
+
+def _side(tables: dict[str, dict[str, Any]]) -> dict[str, int | None]:
+    """The measures of one side from its composed key figures (activity: sessions and
+    group attendance, each a published number)."""
+
+    def shown(key: str) -> int | None:
+        value: int | None = tables[f"nyckeltal:{key}"]["celler"][0][0]
+        return value
+
+    out = {key: shown(key) for key, _ in MATT if key != "aktivitet"}
+    out["aktivitet"] = summa(shown("tillfallen"), shown("gruppnarvaro"))
+    return out
+
+
+def _kon_alder(sides: list[dict[str, dict[str, Any]]]) -> dict[str, Any]:
+    """The age and gender tables of each side (exact counts), one row per side; its
+    margins sum one measure (a side's total, a cell's before and after)."""
+    values: list[dict[str, int | None]] = []
+    totals: list[int | None] = []
+    for tables in sides:
+        grid = tables["alder_kon"]
+        v = {
+            f"{kon}|{band}": grid["celler"][r][c]
+            for r, band in enumerate(grid["rader"])
+            for c, kon in enumerate(grid["kolumner"])
+        }
+        total = grid["totalt"]
+        other = tables.get("kon_ovrigt")
+        if other is not None and other["rader"]:
+            v[SPARSAM] = other["celler"][0][0]
+            total = summa(total, other["totalt"])
+        values.append(v)
+        totals.append(total)
+
+    def order(col: str) -> tuple[int, int]:
+        kon, band = col.split("|", 1)
+        return (KON.index(kon) if kon in KON else len(KON), band_key(band))
+
+    cols = sorted({c for v in values for c in v}, key=order)
+    cells = [[v.get(c, 0) for c in cols] for v in values]
+    return {
+        "titel": "Ålder och kön (start och gruppnärvaro)"
+        + ("; annat eller uppgift saknas om kön för alla åldrar" if SPARSAM in cols else ""),
+        "rader": ["före", "efter"],
+        "kolumner": cols,
+        "celler": cells,
+        "radsummor": totals,
+        "kolumnsummor": [summa(*col) for col in zip(*cells, strict=True)],
+        "totalt": summa(*totals),
+        "undertryckt": any(v is None for row in cells for v in row) or None in totals,
+    }
+
+
+def _iso(q: list[Kvartal]) -> list[str]:
+    return [q[0][0].isoformat(), q[-1][1].isoformat()]
 
 
 def build(
@@ -96,37 +185,45 @@ def build(
             w = windows(day, fran, till, boundaries)
             if w is None:
                 continue
-            b0, b1, a0, a1 = w
-            sides = []
-            for lo, hi in ((b0, b1), (a0, a1)):
-                f = F.load(session, lo, hi, {beslut_id}, "manad")
-                k = key_figures(f.totals[beslut_id], f.unique[beslut_id])
-                k["aktivitet"] = k["tillfallen"] + k["gruppnarvaro"]
-                sides.append((k, f.totals[beslut_id]))
-            tab = table(
-                "Före och efter",
-                ["före", "efter"],
-                [label for _, label in MATT],
-                [[s[0][key] for key, _ in MATT] for s in sides],
-                skydd,
-            )
-            mix_keys = sorted({v for _, c in sides for (m, v) in c if m == "start_kon_alder"})
-            mix = table(
-                "Nya deltagare efter kön och ålder",
-                ["före", "efter"],
-                mix_keys,
-                [[c[("start_kon_alder", v)] for v in mix_keys] for _, c in sides],
-                skydd,
-            )
-            rates = []
-            for row in tab["celler"]:
-                avbrott, avslut = row[4], row[5]
-                total = None if avbrott is None or avslut is None else avbrott + avslut
-                rates.append(share(avbrott, total, skydd))
-            change = forandring(tab["celler"], rates)
+            one = {beslut_id: version}
+            units = [
+                [base_units(session, one, lo, hi, "manad", skydd)[beslut_id] for lo, hi in qs]
+                for qs in (w.fore, w.efter)
+            ]
+            sides = [composed(u) for u in units]
+            # Age and gender per insats only with exact counts (`ALDER_KON_UTELAMNAD`).
+            mix = None
+            if skydd.k is None:
+                mix = _kon_alder(
+                    [
+                        composed_ages(
+                            [
+                                age_tables(
+                                    F.load(session, lo, hi, {beslut_id}, "manad"),
+                                    [beslut_id],
+                                    skydd,
+                                )
+                                for lo, hi in qs
+                            ]
+                        )
+                        for qs in (w.fore, w.efter)
+                    ]
+                )
+            figures = [_side(t) for t in sides]
+            cells = [[f[key] for key, _ in MATT] for f in figures]
+            tab = {
+                "titel": "Före och efter",
+                "rader": ["före", "efter"],
+                "kolumner": [label for _, label in MATT],
+                "celler": cells,
+                "undertryckt": any(v is None for row in cells for v in row),
+            }
+            rates = [dropout_share(u, skydd) for u in units]
+            change = forandring(cells, rates)
             new_regim = (
                 entry.insats.dokumentation.regim.value if isinstance(entry, Version) else None
             )
+            fore, efter = (w.fore[0][0], w.fore[-1][1]), (w.efter[0][0], w.efter[-1][1])
             out.append(
                 {
                     "insats": beslut_id,
@@ -143,29 +240,32 @@ def build(
                         "regim_efter": new_regim,
                     },
                     "fonster": {
-                        "fore": [b0.isoformat(), b1.isoformat()],
-                        "efter": [a0.isoformat(), a1.isoformat()],
-                        "dagar": (b1 - b0).days + 1,
+                        "fore": _iso(w.fore),
+                        "efter": _iso(w.efter),
+                        "kvartal": len(w.fore),
+                        "overgangskvartal": _iso([w.overgang]) if w.overgang else None,
                     },
                     "jamforelse": tab,
                     "avbrottsandel": {"fore": rates[0], "efter": rates[1]},
                     "forandring": change,
                     "bedomning": bedomning(
                         change,
-                        (b0, b1),
-                        (a0, a1),
+                        fore,
+                        efter,
                         regim_andrad=before_version is not None
                         and new_regim != before_version.insats.dokumentation.regim.value,
+                        overgang=w.overgang,
                     ),
                     "kon_alder": mix,
                 }
             )
-    suppressed = any(c["jamforelse"]["undertryckt"] or c["kon_alder"]["undertryckt"] for c in out)
+    suppressed = any(c["jamforelse"]["undertryckt"] for c in out)
     return {
         "rapport": "effekt",
         "period": {"fran": fran.isoformat(), "till": till.isoformat()},
         "skydd": skydd.as_json(suppressed),
         "andringar": out,
+        "utelamnat": [ALDER_KON_UTELAMNAD] if out and skydd.k is not None else [],
         "begrepp": begrepp.definitions(
             *(k for k, _ in MATT), "avbrottsandel", "forandring", "dold"
         ),
@@ -217,10 +317,11 @@ def bedomning(
     efter: tuple[date, date],
     *,
     regim_andrad: bool,
+    overgang: Kvartal | None,
 ) -> dict[str, Any]:
     """A one-line verdict on the main measures, with its caveats: the two windows are
-    different times of year, small numbers move percentages, and a changed documentation
-    regime changes what is counted."""
+    different times of year, small numbers move percentages, a changed documentation
+    regime changes what is counted, and the quarter of a change made mid-way is left out."""
     by = {c["matt"]: c for c in change}
     said = []
     for key in BEDOMS:
@@ -249,6 +350,12 @@ def bedomning(
         caveats.append(
             f"Små tal (under {SMA_TAL}) eller dolda värden: en eller ett par personer kan "
             "ändra procentsatserna mycket."
+        )
+    if overgang is not None:
+        caveats.append(
+            f"Ändringen gällde från mitten av kvartalet {overgang[0].isoformat()} – "
+            f"{overgang[1].isoformat()}; det kvartalet (övergångskvartal) ingår varken före "
+            "eller efter, eftersom jämförelsen bara görs mellan hela kvartal."
         )
     if regim_andrad:
         caveats.append(

@@ -32,7 +32,8 @@ class Skydd:
             return {
                 "exakta_tal": True,
                 "text": f"Exakta tal utan röjandeskydd – får endast användas av: {self.exakt_for}.",
-                "metod": "Exakta tal för den begärda perioden.",
+                "metod": "Exakta tal för den begärda perioden och det begärda urvalet; "
+                "effektrapporten jämför hela kalenderkvartal.",
             }
         text = (
             f"Antal mellan 1 och {self.k - 1} redovisas inte (visas som ..), inte heller tal "
@@ -58,12 +59,18 @@ PUBLICERINGSPERIOD: Literal["manad", "kvartal", "ar"] = "kvartal"
 
 #: The method against differencing, stated in every report with disclosure control.
 METOD = (
-    "Skydd mot differensröjande: fasta publiceringsperioder. Varje tabell är summan av "
-    "kalenderkvartalens tabeller, var och en skyddad för sig, och perioden utvidgas till hela "
-    "kvartal; ett tal som döljs i ett kvartal döljs i varje summa det ingår i. Två rapporter "
-    "över överlappande perioder visar därför inget utöver kvartalstabellerna, och ett dolt tal "
-    "kan inte räknas fram genom att dra den ena från den andra. Unika deltagare räknas per "
-    "kalenderkvartal."
+    "Skydd mot differensröjande: fasta publiceringsperioder och en minsta enhet. Varje tal är "
+    "en summa av tabeller för ett kalenderkvartal och en insats, var och en skyddad för sig; "
+    "ett tal som döljs i en sådan tabell döljs i varje summa det ingår i. Perioden utvidgas "
+    "till hela kvartal, och ett urval av insatser eller en nämnd väljer bara vilka tabeller "
+    "som summeras. Effektrapporten jämför hela kvartal före och efter en ändring med samma "
+    "tabeller som deltagarrapporten. Två rapporter – över olika perioder, med olika urval, "
+    "eller en effektrapport och en deltagarrapport – visar därför inget utöver dessa tabeller, "
+    "och ett dolt tal kan inte räknas fram genom att dra den ena från den andra. Unika "
+    "deltagare räknas per kalenderkvartal och insats; medelvärden och andelar visas bara när "
+    "de inte kan ge tillbaka ett dolt antal i någon av tabellerna. Ålder och kön redovisas "
+    "för en hel nämnds insatser tillsammans (kvartal och nämnd är dess minsta enhet), "
+    "aldrig per insats: annars kunde nämndens tabell och insatsernas ge dolda antal."
 )
 
 
@@ -130,17 +137,24 @@ def compose(
 
 
 def table(
-    titel: str, rows: list[str], cols: list[str], cells: list[list[int]], skydd: Skydd
+    titel: str,
+    rows: list[str],
+    cols: list[str],
+    cells: list[list[int]],
+    skydd: Skydd,
+    *,
+    hide_total: bool = False,
 ) -> dict[str, Any]:
-    """A two-way (or one-way) count table as published: suppressed numbers are None."""
+    """A two-way (or one-way) count table as published: suppressed numbers are None
+    (`hide_total`: see `disclosure.suppress`)."""
     if not rows or not cols:
         return {
             "titel": titel,
             "rader": rows,
             "kolumner": cols,
-            "celler": [],
-            "radsummor": [],
-            "kolumnsummor": [],
+            "celler": [[] for _ in rows],
+            "radsummor": [0] * len(rows),
+            "kolumnsummor": [0] * len(cols),
             "totalt": 0,
             "undertryckt": False,
         }
@@ -156,7 +170,7 @@ def table(
             "totalt": sum(map(sum, cells)),
             "undertryckt": False,
         }
-    s = suppress(raw, skydd.k)
+    s = suppress(raw, skydd.k, hide_total=hide_total)
     return {
         "titel": titel,
         "rader": rows,
@@ -177,6 +191,19 @@ def share(part: int | None, whole: int | None, skydd: Skydd) -> float | None:
     if skydd.k is not None and (whole < skydd.k or 0 < whole - part < skydd.k):
         return None
     return round(100 * part / whole, 1)
+
+
+def share_of_units(units: Sequence[tuple[int | None, int | None]], skydd: Skydd) -> float | None:
+    """A percentage over base units, (part, whole) as each publishes them: under disclosure
+    control shown only when every unit with a whole would show its own share, so that no
+    difference of two shares (over other periods or insatser) rests on a hidden count or a
+    small complement."""
+    if skydd.k is not None and any(w != 0 and share(p, w, skydd) is None for p, w in units):
+        return None
+    parts, wholes = [p for p, _ in units], [w for _, w in units]
+    if None in parts or None in wholes:
+        return None
+    return share(sum(p or 0 for p in parts), sum(w or 0 for w in wholes), skydd)
 
 
 def mean(values: dict[int, int], skydd: Skydd) -> float | None:

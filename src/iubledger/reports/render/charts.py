@@ -368,7 +368,7 @@ def _fore_efter(report: dict[str, Any]) -> Diagramgrupp | None:
         ax.set_title(f"{name}\n{andring(a)}")
         text = (
             f"{andring(a)}. Före: {' – '.join(f.get('fore') or [])}; efter: "
-            f"{' – '.join(f.get('efter') or [])}; {tal(f.get('dagar'))} dagar vardera."
+            f"{' – '.join(f.get('efter') or [])}; {tal(f.get('kvartal'))} hela kvartal vardera."
         )
         if hidden:
             text += f" Mått som inte redovisas ({DOLD}) visas som streckade staplar."

@@ -36,7 +36,7 @@ def render(report: dict[str, Any], *, excel: bool = False) -> str:
         for k, v in p.items():
             row("period", "", "", k, v)
     kind = report.get("rapport")
-    handled = {"rapport", "period", "skydd"}
+    handled = {"rapport", "period", "skydd", "utelamnat"}  # the omissions: with the skydd
     if kind == "deltagande":
         handled |= {"insatser", "tabeller"}
         _csv_deltagande(report, row)
@@ -65,7 +65,7 @@ def _csv_value(v: Any) -> str:
 
 
 def _csv_table(tab: dict[str, Any], avsnitt: str, insatser: dict[str, str], row: _Row) -> None:
-    """Every cell, then (unless margins are None throughout) row, column and grand totals."""
+    """Every cell, then the row, column and grand totals the table publishes."""
     cols = tab["kolumner"]
     for r, label in enumerate(tab["rader"]):
         cells = tab["celler"][r] if r < len(tab["celler"]) else [None] * len(cols)
@@ -77,7 +77,8 @@ def _csv_table(tab: dict[str, Any], avsnitt: str, insatser: dict[str, str], row:
         row(avsnitt, insatser.get(r, ""), r, "totalt", v)
     for c, v in zip(cols, tab.get("kolumnsummor") or [], strict=False):
         row(avsnitt, "", "totalt", c, v)
-    row(avsnitt, "", "totalt", "totalt", tab.get("totalt"))
+    if "totalt" in tab:
+        row(avsnitt, "", "totalt", "totalt", tab["totalt"])
 
 
 def _csv_deltagande(report: dict[str, Any], row: _Row) -> None:
@@ -117,7 +118,8 @@ def _csv_effekt(report: dict[str, Any], row: _Row) -> None:
             "fore_till": (f.get("fore") or [None, None])[1],
             "efter_fran": (f.get("efter") or [None, None])[0],
             "efter_till": (f.get("efter") or [None, None])[1],
-            "dagar": f.get("dagar"),
+            "kvartal": f.get("kvartal"),
+            "overgangskvartal": f.get("overgangskvartal"),
         }
         for k, v in meta.items():
             if v is not None:

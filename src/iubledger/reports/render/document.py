@@ -65,11 +65,13 @@ def _grid(
     marginaler: bool = True,
     extra: list[tuple[str, list[Any]]] | None = None,
 ) -> Grid:
-    """A published count table: its cells, margins ('Summa') and optional extra columns."""
+    """A published count table: its cells, margins ('Summa') and optional extra columns. A
+    table without row sums (its columns are different measures) has only column sums."""
     kolumner = [horn, *(varde(c) for c in tab["kolumner"])]
     has_rows = bool(tab.get("celler"))
     rowsums = tab.get("radsummor") or []
-    if marginaler and has_rows:
+    across = "radsummor" in tab
+    if marginaler and has_rows and across:
         kolumner.append("Summa")
     for label, _ in extra or []:
         kolumner.append(label)
@@ -77,7 +79,7 @@ def _grid(
     for r, label in enumerate(tab["rader"]):
         cells = tab["celler"][r] if r < len(tab["celler"]) else [None] * len(tab["kolumner"])
         row = [varde(label), *(tal(v) for v in cells)]
-        if marginaler and has_rows:
+        if marginaler and has_rows and across:
             row.append(tal(rowsums[r] if r < len(rowsums) else None))
         for _, values in extra or []:
             row.append(tal(values[r] if r < len(values) else None))
@@ -87,7 +89,7 @@ def _grid(
         summa = [
             "Summa",
             *(tal(v) for v in tab.get("kolumnsummor") or []),
-            tal(tab.get("totalt")),
+            *([tal(tab.get("totalt"))] if across else []),
         ]
         summa += [""] * len(extra or [])
     return Grid(
@@ -115,7 +117,7 @@ def blocks(report: dict[str, Any], *, html: bool) -> list[Block]:
         summary = report.get("sammanfattning")
         if html and isinstance(summary, dict) and all(map(flat, summary.values())):
             handled.add("sammanfattning")  # in the summary section already
-    handled.add("begrepp")
+    handled |= {"begrepp", "utelamnat"}  # the omissions are said with the skydd
     rest = {k: v for k, v in report.items() if k not in handled}
     if kind == "deltagande" and isinstance(report.get("tabeller"), dict):
         rest |= {
@@ -262,7 +264,7 @@ def _effekt(report: dict[str, Any]) -> list[Block]:
                 f"{str(a.get('slag', 'ändring')).capitalize()}. Dokumentation före: "
                 f"{regim(a.get('regim_fore'))}; efter: {regim(a.get('regim_efter'))}. "
                 f"Jämförda perioder: {fore[0]} – {fore[1]} (före) och {efter[0]} – {efter[1]} "
-                f"(efter), {tal(f.get('dagar'))} dagar vardera."
+                f"(efter), {tal(f.get('kvartal'))} hela kvartal vardera."
             )
         )
         bedomning = c.get("bedomning") or {}
@@ -289,9 +291,7 @@ def _effekt(report: dict[str, Any]) -> list[Block]:
                 )
             )
         if c.get("kon_alder"):
-            out.append(
-                _grid(c["kon_alder"], titel="Nya deltagare efter kön och ålder", horn="Period")
-            )
+            out.append(_grid(c["kon_alder"], horn="Period"))
     return out
 
 

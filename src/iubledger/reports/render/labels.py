@@ -185,10 +185,11 @@ def period(report: dict[str, Any]) -> str:
 
 
 def skydd(report: dict[str, Any]) -> str:
+    """The report's disclosure control, and what it leaves out because of it."""
     s = report.get("skydd")
-    if isinstance(s, dict) and s.get("text"):
-        return str(s["text"])
-    return "Rapporten saknar uppgift om röjandeskydd."
+    if not (isinstance(s, dict) and s.get("text")):
+        return "Rapporten saknar uppgift om röjandeskydd."
+    return " ".join([str(s["text"]), *(str(n) for n in report.get("utelamnat") or [])])
 
 
 def andring(a: dict[str, Any]) -> str:
