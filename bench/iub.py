@@ -20,7 +20,7 @@ from bench.workloads import CATALOG
 from iubledger import catalogs
 from iubledger.cli.events import BATCH
 from iubledger.config import Settings, resolve
-from iubledger.integrity.verify import verify
+from iubledger.services.integrity import verify
 from iubledger.schemas.base import Rejected
 from iubledger.services import append, decisions, reports
 from iubledger.store import tables

@@ -35,7 +35,7 @@ from bench import iub, runner
 from bench.measure import Clock
 from bench.workloads import workload
 from iubledger.cli.events import BATCH
-from iubledger.integrity.verify import verify
+from iubledger.services.integrity import verify
 from iubledger.schemas.base import Rejected
 from iubledger.services import append, reports
 from iubledger.store.ledger import Ledger
