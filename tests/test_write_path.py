@@ -8,6 +8,7 @@ import json
 import multiprocessing
 import os
 import shutil
+import signal
 import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -214,3 +215,14 @@ def test_appends_do_not_wait_for_a_long_read(served: tuple[Service, dict[str, An
         assert queued.result(WAIT)["ok"]
         assert queued.result()["records"] == max(positions) + 1
         assert report.result(WAIT)
+
+
+def test_a_worker_that_died_is_replaced(served: tuple[Service, dict[str, Any]]) -> None:
+    """The worker of the long reads killed between two reads: the next read starts a new
+    one and answers."""
+    svc, _ = served
+    first = svc.offloaded(os.getpid)
+    assert first != os.getpid()
+    os.kill(first, signal.SIGKILL)
+    assert svc.verify(None)["ok"]
+    assert svc.offloaded(os.getpid) not in (first, os.getpid())
