@@ -25,7 +25,7 @@ it. Figures, each the median of `--repeat` runs, every run a fresh process:
     (a)–(d) again on PostgreSQL at `--pg-size`.
 
 (f) HTTP appends: `iubledger serve` in its own process, single events POSTed by 1/4/16/64
-    concurrent clients (httpx asyncio); events/s, p50, p99; baseline: the same server
+    concurrent clients (h11 over asyncio); events/s, p50, p99; baseline: the same server
     with group commit off (one transaction per request).
 (g) append p50/p99 from 4 clients while verify and a year-long daily report run over and
     over; baseline: the same appends alone.

@@ -2,8 +2,9 @@
 and append latency while a verify and a year-long daily report run.
 
 The server is a separate process (`python -m bench.httpload serve DATA_DIR PORT GROUP_MAX`)
-on a store prepared with the first lines of a workload; the load generator is an httpx
-asyncio client in the suite's process. Clients send whole participations (a chain of
+on a store prepared with the first lines of a workload; the load generator runs in the
+suite's process: each client one keep-alive connection spoken with h11 over asyncio
+streams (the readers of (g) use httpx). Clients send whole participations (a chain of
 events linked by `oppnad_av`) in order, each chain to one client, so every line is
 accepted whatever the interleaving. The baseline is the same server with group commit
 off (`GROUP_MAX = 1`: one transaction per request, as before group commit).
@@ -12,6 +13,7 @@ off (`GROUP_MAX = 1`: one transaction per request, as before group commit).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import shutil
@@ -23,7 +25,9 @@ import time
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
+import h11
 import httpx
 
 from bench.iub import init_store, settings
@@ -147,30 +151,77 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
 
 
+class Connection:
+    """One client's keep-alive HTTP/1.1 connection, spoken with h11 over asyncio streams:
+    a few tens of µs of CPU per request, where an httpx client spends milliseconds (on
+    this 2-core machine the load generator shares the CPU with the server it measures)."""
+
+    def __init__(self, url: str) -> None:
+        parsed = urlsplit(url)
+        self.host, self.port = parsed.hostname or "127.0.0.1", parsed.port or 80
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+        self.conn = h11.Connection(h11.CLIENT)
+
+    async def post(self, path: str, body: bytes, headers: dict[str, str]) -> int:
+        """The status of one POST (its body read and dropped)."""
+        if self.writer is None or self.conn.our_state is h11.MUST_CLOSE:
+            await self.close()
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+            self.conn = h11.Connection(h11.CLIENT)
+        assert self.reader is not None and self.writer is not None
+        fields = [("Host", self.host), ("Content-Length", str(len(body)))]
+        fields += list(headers.items())
+        self.writer.write(self.conn.send(h11.Request(method="POST", target=path, headers=fields)))
+        self.writer.write(self.conn.send(h11.Data(data=body)))
+        self.writer.write(self.conn.send(h11.EndOfMessage()))
+        status = 0
+        while True:
+            event = self.conn.next_event()
+            if event is h11.NEED_DATA:
+                self.conn.receive_data(await self.reader.read(65536))
+            elif isinstance(event, h11.Response):
+                status = event.status_code
+            elif isinstance(event, h11.EndOfMessage):
+                break
+            elif isinstance(event, h11.ConnectionClosed):
+                raise ConnectionError("the server closed the connection")
+        if self.conn.our_state is h11.DONE and self.conn.their_state is h11.DONE:
+            self.conn.start_next_cycle()
+        return status
+
+    async def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            with contextlib.suppress(OSError):
+                await self.writer.wait_closed()
+            self.writer = None
+
+
 async def _appender(
-    client: httpx.AsyncClient,
+    url: str,
     tokens: dict[str, str],
     queue: list[tuple[str, str]],
     latencies: list[float],
     statuses: dict[int, int],
     stop_at: float | None = None,
 ) -> None:
-    for org, line in queue:
-        if stop_at is not None and time.monotonic() >= stop_at:
-            return
-        t0 = time.perf_counter()
-        r = await client.post(
-            "/v1/events",
-            content=line.encode(),
-            headers={"Authorization": f"Bearer {tokens[org]}", "Content-Type": "application/json"},
-        )
-        latencies.append(time.perf_counter() - t0)
-        statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
-
-
-def _client(url: str, clients: int) -> httpx.AsyncClient:
-    limits = httpx.Limits(max_connections=clients + 4, max_keepalive_connections=clients + 4)
-    return httpx.AsyncClient(base_url=url, limits=limits, timeout=120)
+    """One client: its lines in order over its own connection, one request at a time."""
+    conn = Connection(url)
+    try:
+        for org, line in queue:
+            if stop_at is not None and time.monotonic() >= stop_at:
+                return
+            t0 = time.perf_counter()
+            status = await conn.post(
+                "/v1/events",
+                line.encode(),
+                {"Authorization": f"Bearer {tokens[org]}", "Content-Type": "application/json"},
+            )
+            latencies.append(time.perf_counter() - t0)
+            statuses[status] = statuses.get(status, 0) + 1
+    finally:
+        await conn.close()
 
 
 def _summary(latencies: list[float], statuses: dict[int, int], seconds: float) -> dict[str, Any]:
@@ -189,10 +240,9 @@ async def _load(url: str, tokens: dict[str, str], lines: list[str], clients: int
     queues = deal(lines, clients)
     latencies: list[float] = []
     statuses: dict[int, int] = {}
-    async with _client(url, clients) as client:
-        t0 = time.perf_counter()
-        await asyncio.gather(*(_appender(client, tokens, q, latencies, statuses) for q in queues))
-        seconds = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    await asyncio.gather(*(_appender(url, tokens, q, latencies, statuses) for q in queues))
+    seconds = time.perf_counter() - t0
     return _summary(latencies, statuses, seconds)
 
 
@@ -229,13 +279,12 @@ async def _readers(
                 r.raise_for_status()
                 reads[kind].append(time.perf_counter() - t0)
 
-    async with _client(url, clients) as client:
-        t0 = time.perf_counter()
-        tasks = [_appender(client, tokens, q, latencies, statuses, stop_at) for q in queues]
-        if read:
-            tasks += [reader("verify"), reader("report")]
-        await asyncio.gather(*tasks)
-        elapsed = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    tasks = [_appender(url, tokens, q, latencies, statuses, stop_at) for q in queues]
+    if read:
+        tasks += [reader("verify"), reader("report")]
+    await asyncio.gather(*tasks)
+    elapsed = time.perf_counter() - t0
     out = _summary(latencies, statuses, elapsed)
     out["clients"] = clients
     out["reads"] = {

@@ -20,9 +20,9 @@ from bench.workloads import CATALOG
 from iubledger import catalogs
 from iubledger.cli.events import BATCH
 from iubledger.config import Settings, resolve
-from iubledger.integrity.verify import verify
 from iubledger.schemas.base import Rejected
 from iubledger.services import append, decisions, reports
+from iubledger.services.integrity import verify
 from iubledger.store import tables
 from iubledger.store.keys import KeyStore
 from iubledger.store.ledger import Ledger

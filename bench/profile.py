@@ -35,9 +35,9 @@ from bench import iub, runner
 from bench.measure import Clock
 from bench.workloads import workload
 from iubledger.cli.events import BATCH
-from iubledger.integrity.verify import verify
 from iubledger.schemas.base import Rejected
 from iubledger.services import append, reports
+from iubledger.services.integrity import verify
 from iubledger.store.ledger import Ledger
 
 #: (label, file name ends with, function name): cumulative time of each is reported.

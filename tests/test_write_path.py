@@ -5,7 +5,10 @@ stays atomic and idempotent, a refused line stores nothing (G5, G6), on both bac
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
 import shutil
+import signal
 import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -23,7 +26,7 @@ from iubledger.api.service import Service
 from iubledger.config import Settings
 from iubledger.roles import Forbidden
 from iubledger.schemas.base import Rejected
-from iubledger.services import integrity, reports
+from iubledger.services import integrity
 from iubledger.services.group import GroupCommit
 from iubledger.services.integrity import verify
 
@@ -182,32 +185,44 @@ def test_readers_do_not_wait_for_the_append_lock(served: tuple[Service, dict[str
             pool.submit(read).result(WAIT)  # raises TimeoutError when it waits for the lock
 
 
-@pytest.mark.parametrize("read", ["verify", "report"])
-def test_appends_do_not_wait_for_a_long_read(
-    served: tuple[Service, dict[str, Any]], monkeypatch: pytest.MonkeyPatch, read: str
-) -> None:
-    """A verify or a daily report still running does not hold appends up."""
+def _held(started: Any, release: Any) -> int:
+    """A long read in the worker: it runs until the test releases it."""
+    started.set()
+    release.wait(WAIT)
+    return os.getpid()
+
+
+def test_appends_do_not_wait_for_a_long_read(served: tuple[Service, dict[str, Any]]) -> None:
+    """Verify, replay and reports run in the worker process: while a read there is still
+    running, appends are written, and the next verify and report (queued behind it) see
+    them."""
     svc, seeded = served
     own, namnd = _key(svc, seeded, "utforare"), _key(svc, seeded, "namnd")
-    started, release = threading.Event(), threading.Event()
-    module, name = (integrity, "verify") if read == "verify" else (reports, "build")
-    real = getattr(module, name)
-
-    def slow(*a: Any, **kw: Any) -> Any:
-        started.set()
-        release.wait(WAIT)
-        return real(*a, **kw)
-
-    monkeypatch.setattr(module, name, slow)
-    with ThreadPoolExecutor(1) as pool:
-        if read == "verify":
-            running = pool.submit(svc.verify, None)
-        else:
-            running = pool.submit(svc.report, namnd, "participation", None, None, None, "dag")
+    with multiprocessing.Manager() as manager, ThreadPoolExecutor(3) as pool:
+        started, release = manager.Event(), manager.Event()
+        running = pool.submit(svc.offloaded, _held, started, release)
         assert started.wait(WAIT)
+        queued = pool.submit(svc.verify, None)
+        report = pool.submit(svc.report, namnd, "participation", None, None, None, "dag")
+        positions = []
         for _ in range(5):
             result, _ = svc.append(own, json.dumps(event("kontakt")).encode(), False)
-            assert result["position"] > seeded["position"]
-        assert not running.done()
+            positions.append(result["position"])
+        assert min(positions) > seeded["position"]
+        assert not running.done() and not queued.done() and not report.done()
         release.set()
-        assert running.result(WAIT)
+        assert running.result(WAIT) != os.getpid()
+        assert queued.result(WAIT)["ok"]
+        assert queued.result()["records"] == max(positions) + 1
+        assert report.result(WAIT)
+
+
+def test_a_worker_that_died_is_replaced(served: tuple[Service, dict[str, Any]]) -> None:
+    """The worker of the long reads killed between two reads: the next read starts a new
+    one and answers."""
+    svc, _ = served
+    first = svc.offloaded(os.getpid)
+    assert first != os.getpid()
+    os.kill(first, signal.SIGKILL)
+    assert svc.verify(None)["ok"]
+    assert svc.offloaded(os.getpid) not in (first, os.getpid())

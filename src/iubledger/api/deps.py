@@ -6,7 +6,7 @@ the key's role may never do the action (`roles.PERMISSIONS`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -43,9 +43,17 @@ ACTIONS = {
 }
 
 
-def service(request: Request) -> Service:
+# The dependencies that only look at the request are `async`: FastAPI runs a plain `def`
+# dependency in the thread pool, a hop per dependency per request.
+
+
+def service_of(request: Request) -> Service:
     svc: Service = request.app.state.service
     return svc
+
+
+async def service(request: Request) -> Service:
+    return service_of(request)
 
 
 def caller(
@@ -54,18 +62,18 @@ def caller(
 ) -> ApiKey:
     if credentials is None:
         raise Unauthorized()
-    key = service(request).keys.authenticate(credentials.credentials)
+    key = service_of(request).keys.authenticate(credentials.credentials)
     if key is None:
         raise Unauthorized("the API key is unknown or revoked")
     request.state.caller = key
     return key
 
 
-def allowed(action: str) -> Callable[..., ApiKey]:
+def allowed(action: str) -> Callable[..., Awaitable[ApiKey]]:
     """A dependency: the caller, if its role may do `action` at all."""
     what = ACTIONS[action]
 
-    def check(key: Annotated[ApiKey, Depends(caller)]) -> ApiKey:
+    async def check(key: Annotated[ApiKey, Depends(caller)]) -> ApiKey:
         if not may(key.actor, action):
             raise Forbidden(f"the role {key.roll} may not {what}")
         return key

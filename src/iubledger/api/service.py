@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 from uuid import UUID
 
 from sqlalchemy import text
@@ -39,6 +39,7 @@ from iubledger.services import (
     gallring,
     identity,
     integrity,
+    offload,
     reports,
 )
 from iubledger.services.apikeys import ApiKey, ApiKeys
@@ -50,6 +51,8 @@ from iubledger.store.ledger import Ledger
 #: long (seconds) a group waits to fill (`services.group`).
 GROUP_MAX = 500
 GROUP_WAIT = 0.002
+
+R = TypeVar("R")
 
 
 class Single(NamedTuple):
@@ -69,6 +72,7 @@ class Service:
         self.read_lock = threading.RLock()
         self.render_lock = threading.Lock()
         self.closed = False
+        self.worker = offload.Worker(ledger.settings)
         self.group: GroupCommit[Single, tuple[Outcome, bool]] = GroupCommit(
             self._append_group, max_items=GROUP_MAX, wait=GROUP_WAIT
         )
@@ -90,12 +94,22 @@ class Service:
             yield self.reader
 
     def close(self) -> None:
-        """Wait for the ledger calls in progress (an append finishes), then close."""
+        """Wait for the ledger calls in progress (an append finishes, a long read in the
+        worker finishes), then close."""
         with self.lock, self.read_lock:
             if not self.closed:
                 self.closed = True
                 self.ledger.close()
                 self.reader.close()
+        self.worker.close()
+
+    def offloaded(self, fn: Callable[..., R], *args: Any) -> R:
+        """A long read (verify, replay, a report) in the worker process
+        (`services.offload`): it never holds this process's interpreter lock or a ledger
+        lock while it runs."""
+        if self.closed:
+            raise ApiError(503, "ej_redo", "the ledger is closing")
+        return self.worker.run(fn, *args)
 
     def ready(self) -> bool:
         """The database answers, the keystore is there and readable, and the at-rest key
@@ -253,12 +267,10 @@ class Service:
             raise Rejected.one(
                 "checkpoint", "checkpoint", "not a checkpoint of this ledger's form"
             ) from None
-        with self.reading() as ledger:
-            return integrity.verify(ledger, cp).as_json()
+        return self.offloaded(offload.verify, cp)
 
     def replay(self, as_of: date, tree_size: int | None, by: Grund) -> dict[str, Any]:
-        with self.reading() as ledger:
-            return reports.replay(ledger, as_of, tree_size, by)
+        return self.offloaded(offload.replay, as_of, tree_size, by)
 
     def export(self, page: int = 500) -> Iterator[str]:
         """Every stored record as JSON Lines, seals closed; page by page from the reader."""
@@ -318,8 +330,7 @@ class Service:
         """A nämnd sees only its own katalog, with disclosure control; tillsyn sees all."""
         namnd = key.katalog if key.roll == "namnd" else None
         req = reports.Request(kind, fran, till, insatser, namnd, indelning)
-        with self.reading() as ledger:
-            return reports.build(ledger, req)
+        return self.offloaded(offload.report, req)
 
     def render_html(self, data: dict[str, Any]) -> str:
         from iubledger.reports.render import render
