@@ -25,7 +25,6 @@ from iubledger.reports.participation import (
     band_key,
     base_units,
     composed,
-    composed_ages,
     dropout_share,
     scope,
     summa,
@@ -186,27 +185,22 @@ def build(
             if w is None:
                 continue
             one = {beslut_id: version}
-            units = [
-                [base_units(session, one, lo, hi, "manad", skydd)[beslut_id] for lo, hi in qs]
+            loaded = [
+                [(lo, hi, F.load(session, lo, hi, {beslut_id}, "manad")) for lo, hi in qs]
                 for qs in (w.fore, w.efter)
             ]
-            sides = [composed(u) for u in units]
+            units = [
+                [base_units(f, one, lo, hi, "manad", skydd)[beslut_id] for lo, hi, f in side]
+                for side in loaded
+            ]
+            sides = [composed([u.tables for u in side]) for side in units]
             # Age and gender per insats only with exact counts (`ALDER_KON_UTELAMNAD`).
             mix = None
             if skydd.k is None:
                 mix = _kon_alder(
                     [
-                        composed_ages(
-                            [
-                                age_tables(
-                                    F.load(session, lo, hi, {beslut_id}, "manad"),
-                                    [beslut_id],
-                                    skydd,
-                                )
-                                for lo, hi in qs
-                            ]
-                        )
-                        for qs in (w.fore, w.efter)
+                        composed([age_tables(f, [beslut_id], skydd) for _, _, f in side])
+                        for side in loaded
                     ]
                 )
             figures = [_side(t) for t in sides]

@@ -118,15 +118,15 @@ class Bas:
 
 
 def base_units(
-    session: Any,
+    facts: F.Facts,
     covered: dict[str, Version],
     fran: date,
     till: date,
     indelning: F.Indelning,
     skydd: Skydd,
 ) -> dict[str, Bas]:
-    """The base units of one period, per insats, each protected on its own."""
-    facts = F.load(session, fran, till, set(covered), indelning)
+    """The base units of one period (`facts` loaded for it), per insats, each protected on
+    its own."""
     return {i: _unit(facts, i, v, fran, till, indelning, skydd) for i, v in covered.items()}
 
 
@@ -257,29 +257,18 @@ def _hidden(units: dict[str, Bas], ids: list[str]) -> bool:
     )
 
 
-def composed_ages(parts: list[dict[str, dict[str, Any]]]) -> dict[str, dict[str, Any]]:
-    """The age and gender tables as the sum of their base units' (`protect.compose`)."""
-    return {
-        name: compose(
-            [p[name] for p in parts],
-            *((band_key, KON.index) if name == "alder_kon" else (None, None)),
-        )
-        for name in parts[0]
-    }
-
-
-def composed(parts: list[Bas]) -> dict[str, dict[str, Any]]:
+def composed(parts: list[dict[str, dict[str, Any]]]) -> dict[str, dict[str, Any]]:
     """Every table of a report (or of one side of an effect comparison) as the sum of its
-    base units' tables (`protect.compose`)."""
+    base units' tables (`protect.compose`): per insats, or the age and gender tables'."""
     keys: dict[str, tuple[Any, Any]] = {
         "aktivitet": (None, str),
         "starter": (None, str),
+        "alder_kon": (band_key, KON.index),
         "per_tillhandahallare": (str, None),
         "per_kategori": (str, None),
     }
     return {
-        name: compose([p.tables[name] for p in parts], *keys.get(name, (None, None)))
-        for name in parts[0].tables
+        name: compose([p[name] for p in parts], *keys.get(name, (None, None))) for name in parts[0]
     }
 
 
@@ -341,14 +330,14 @@ def build(
     ages = []
     for lo, hi in windows:
         facts = F.load(session, lo, hi, loaded, indelning)
-        units.append({i: _unit(facts, i, v, lo, hi, indelning, skydd) for i, v in covered.items()})
+        units.append(base_units(facts, covered, lo, hi, indelning, skydd))
         ages += [
             age_tables(facts, g, skydd, summa_dold=_hidden(units[-1], g)) for g in groups or []
         ]
     parts = [u[i] for u in units for i in covered]
-    tables = composed(parts) if parts else {}
+    tables = composed([p.tables for p in parts]) if parts else {}
     if parts and ages:
-        tables |= composed_ages(ages)
+        tables |= composed(ages)
     insats_rows = []
     for n, i in enumerate(covered):
         v = covered[i]
