@@ -114,7 +114,7 @@ def _person(work: Work, deltagande: str, kurs: Kurs, uppslag: bytes | None) -> N
     """The person the participation documents, found by the keyed look-up of the
     personnummer; one forgotten by the gallring of another of their participations is
     found (or made) anew."""
-    if kurs.person is not None and work.keys.person_key(kurs.person) is None:
+    if kurs.person is not None and work.kurser.person(kurs.person) is None:
         kurs.person = None
     if kurs.person is None and uppslag is not None:
         kurs.person = work.keys.person_for(uppslag)

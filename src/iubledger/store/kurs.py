@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Connection, delete, insert, select
 from sqlalchemy.orm import Session
@@ -63,7 +63,7 @@ class Kurser:
         self.session = session
         self.keys = keys
         self._kurser: dict[str, Kurs | None] = {}
-        self._personer: dict[str, Person] = {}
+        self._personer: dict[str, Person | None] = {}
         self._changed: set[str] = set()
         self._changed_personer: set[str] = set()
 
@@ -71,28 +71,27 @@ class Kurser:
         """The participation's course; None when there is none or its key is deleted
         (gallrad)."""
         if deltagande not in self._kurser:
-            key = self.keys.subject_key(deltagande)
-            row = self.session.execute(
-                select(tables.kurs.c.data).where(tables.kurs.c.deltagande == deltagande)
-            ).scalar()
-            self._kurser[deltagande] = (
-                None if key is None or row is None else Kurs(**open_seal(key, _KURS, row))
-            )
+            self._kurser[deltagande] = course(self.session, self.keys, deltagande)
         return self._kurser[deltagande]
 
     def set(self, deltagande: str, kurs: Kurs) -> None:
         self._kurser[deltagande] = kurs
         self._changed.add(deltagande)
 
-    def person(self, id: str) -> Person:
-        """The person's entry (empty for a person first seen now)."""
+    def person(self, id: str) -> Person | None:
+        """The person's entry (empty for a person first seen now); None when the person's
+        key is deleted (forgotten by the gallring of one of their participations)."""
         if id not in self._personer:
             key = self.keys.person_key(id)
             row = self.session.execute(
                 select(tables.person.c.data).where(tables.person.c.id == id)
             ).scalar()
             self._personer[id] = (
-                Person() if key is None or row is None else Person(**open_seal(key, _PERSON, row))
+                None
+                if key is None
+                else Person()
+                if row is None
+                else Person(**open_seal(key, _PERSON, row))
             )
         return self._personer[id]
 
@@ -148,9 +147,12 @@ def opened(session: Session | Connection, keys: KeyStore) -> Iterator[tuple[str,
             yield deltagande, Kurs(**open_seal(key, _KURS, data))
 
 
-def course(session: Session | Connection, keys: KeyStore, deltagande: str) -> Kurs | None:
-    """One participation's course, outside a transaction of appends (None: none, or
-    gallrad)."""
+class SubjectKeys(Protocol):
+    def subject_key(self, subjekt: str) -> bytes | None: ...
+
+
+def course(session: Session | Connection, keys: SubjectKeys, deltagande: str) -> Kurs | None:
+    """One participation's course (None: none, or gallrad: its key is deleted)."""
     key = keys.subject_key(deltagande)
     row = session.execute(
         select(tables.kurs.c.data).where(tables.kurs.c.deltagande == deltagande)
